@@ -1,0 +1,111 @@
+"""Fixtures: one real database per run (a SQLite file, or PostgreSQL when TEST_DATABASE_URL is
+set), built by the migrations, loaded once with the Kim Động plan, and each test inside a
+transaction that is rolled back."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import psycopg
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import make_url
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from tracker import create_app
+from tracker.cli import bundled_plan
+from tracker.config import normalise_database_url
+from tracker.extensions import db
+from tracker.services import plan_import
+
+REPO = Path(__file__).resolve().parents[1]
+MIGRATIONS = str(REPO / "migrations")
+
+
+def pg_admin_connect(url: str) -> psycopg.Connection:
+    """Connect to the server's maintenance database, to create or drop test databases."""
+    u = make_url(url)
+    return psycopg.connect(
+        host=u.host or "127.0.0.1", port=u.port or 5432, user=u.username or "postgres",
+        password=u.password, dbname="postgres", autocommit=True, connect_timeout=5,
+    )
+
+
+def fresh_database(url: str, tmp_dir: Path, name: str) -> str:
+    """An empty database for this run: a new SQLite file, or a recreated PostgreSQL database."""
+    if url.startswith("sqlite"):
+        return f"sqlite:///{tmp_dir / (name + '.sqlite3')}"
+    u = make_url(url)
+    database = f"{u.database}_{name}" if name != "main" else u.database
+    with pg_admin_connect(url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{database}"')
+    return u.set(database=database).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    raw = os.environ.get("TEST_DATABASE_URL")
+    if not raw:
+        return fresh_database("sqlite://", tmp_path_factory.mktemp("db"), "main")
+    url = normalise_database_url(raw)
+    if not make_url(url).database or "test" not in make_url(url).database:
+        pytest.exit(f"TEST_DATABASE_URL must name a database whose name contains 'test' (it is recreated): {raw}", 2)
+    try:
+        return fresh_database(url, tmp_path_factory.getbasetemp(), "main")
+    except psycopg.OperationalError as exc:
+        pytest.exit(f"PostgreSQL at {make_url(url).render_as_string()} is unreachable: {exc}", 2)
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    app = create_app({"TRACKER_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+        plan_import.import_plan(plan_import.validate_plan_file(plan_import.parse_plan_file(bundled_plan(), "yaml")))
+        db.session.commit()
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _transaction(request):
+    """Run each test in a transaction rolled back at its end; the app's commits become savepoints.
+
+    Tests under tests/domain/ are pure and get no database; `no_transaction` tests manage their own.
+    """
+    if "domain" in request.node.path.parts or "no_transaction" in request.keywords:
+        yield
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
+        try:
+            yield
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def session(app):
+    """The database session, inside an app context, for tests that look at rows directly."""
+    with app.app_context():
+        yield db.session
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "no_transaction: the test manages its own database state")
+
+
+def pytest_report_header(config):
+    url = os.environ.get("TEST_DATABASE_URL")
+    return f"database: {make_url(normalise_database_url(url)).render_as_string() if url else 'SQLite file (set TEST_DATABASE_URL for PostgreSQL)'}"

@@ -1,0 +1,56 @@
+from flask import request
+from flask.views import MethodView
+
+from tracker.extensions import db
+from tracker.schemas.plan import ImportResultSchema, PlanDetailSchema, PlanSchema
+from tracker.services import catalogue, plan_import
+from tracker.services.pagination import SQLPage
+from tracker.web import Blueprint, accepts
+
+URL_PREFIX = "/plans"
+blp = Blueprint("plans", __name__, description="Kế hoạch: plans with their task groups and actions")
+
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
+
+
+@blp.route("")
+class Plans(MethodView):
+    @blp.response(200, PlanSchema(many=True))
+    @blp.paginate(SQLPage)
+    def get(self):
+        """List plans, newest first"""
+        return catalogue.plans_query()
+
+
+@blp.route("/<int:plan_id>")
+class PlanDetail(MethodView):
+    @blp.response(200, PlanDetailSchema)
+    @blp.alt_response(404, description="No such plan")
+    def get(self, plan_id):
+        """A plan with its task groups (numbered) and their actions, and its section IV duties"""
+        return catalogue.get_plan_detail(plan_id)
+
+
+_IMPORT_BODY = {
+    "description": "A plan file in the `tracker-plan/1` format (see README, 'Importing a plan'), as JSON or YAML.",
+    "required": True,
+    "content": {
+        "application/json": {"schema": {"type": "object"}},
+        "application/yaml": {"schema": {"type": "object"}},
+    },
+}
+
+
+@blp.route("/import")
+class PlanImport(MethodView):
+    @accepts(*YAML_TYPES)
+    @blp.doc(requestBody=_IMPORT_BODY)
+    @blp.response(200, ImportResultSchema)
+    @blp.alt_response(422, description="The file is invalid; `errors` names each field path")
+    def post(self):
+        """Import or update a whole plan, all-or-nothing"""
+        fmt = "yaml" if request.mimetype in YAML_TYPES else "json"
+        doc = plan_import.validate_plan_file(plan_import.parse_plan_file(request.get_data(cache=False), fmt))
+        result = plan_import.import_plan(doc)
+        db.session.commit()
+        return result

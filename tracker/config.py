@@ -1,0 +1,104 @@
+"""Settings, read from the environment in one place.
+
+`TRACKER_ENV` selects the profile: `production` (the default: secrets are required),
+`development` or `testing` (fixed, non-secret keys are filled in so one command runs it).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+ENVIRONMENTS = ("production", "development", "testing")
+_INSECURE_KEY = "insecure-development-key-change-me-0123456789"
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable configuration."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: dict, name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _list(value: str | None) -> list[str]:
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+def normalise_database_url(url: str) -> str:
+    """Let people write postgres:// or postgresql:// and still get psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load_settings(instance_path: str, env: dict | None = None) -> dict:
+    """Build the Flask config mapping from environment variables."""
+    env = dict(os.environ if env is None else env)
+    profile = env.get("TRACKER_ENV", "production").strip().lower()
+    if profile not in ENVIRONMENTS:
+        raise ConfigError(f"TRACKER_ENV must be one of {', '.join(ENVIRONMENTS)}, got {profile!r}")
+    relaxed = profile in ("development", "testing")
+
+    secret_key = env.get("SECRET_KEY") or (_INSECURE_KEY if relaxed else None)
+    jwt_key = env.get("JWT_SECRET_KEY") or (secret_key if relaxed else None)
+    missing = [name for name, value in (("SECRET_KEY", secret_key), ("JWT_SECRET_KEY", jwt_key)) if not value]
+    if missing:
+        raise ConfigError(
+            f"{' and '.join(missing)} must be set when TRACKER_ENV={profile}. "
+            "Set them to long random strings (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`), "
+            "or set TRACKER_ENV=development for a local run."
+        )
+
+    default_db = "sqlite:///" + str(Path(instance_path) / "tracker.sqlite3")
+    database_url = normalise_database_url(env.get("DATABASE_URL") or default_db)
+
+    return {
+        "TRACKER_ENV": profile,
+        "TESTING": profile == "testing",
+        "SECRET_KEY": secret_key,
+        "JWT_SECRET_KEY": jwt_key,
+        "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=_int(env, "JWT_ACCESS_MINUTES", 15)),
+        "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=_int(env, "JWT_REFRESH_DAYS", 14)),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True} if database_url.startswith("postgresql") else {},
+        "SQLALCHEMY_ECHO": _bool(env.get("SQLALCHEMY_ECHO")),
+        "TRACKER_TIMEZONE": env.get("TRACKER_TIMEZONE", "Asia/Ho_Chi_Minh"),
+        "TRACKER_CORS_ORIGINS": _list(env.get("CORS_ORIGINS")),
+        "TRACKER_MAX_PAGE_SIZE": _int(env, "MAX_PAGE_SIZE", 200),
+        "MAX_CONTENT_LENGTH": _int(env, "MAX_REQUEST_MB", 60) * 1024 * 1024,
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
+        # flask-smorest / OpenAPI
+        "API_TITLE": "Tracker API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.1.0",
+        "OPENAPI_URL_PREFIX": "/",
+        "OPENAPI_JSON_PATH": "api/v1/openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": env.get(
+            "SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
+        ),
+        "API_SPEC_OPTIONS": {
+            "info": {
+                "description": (
+                    "Theo dõi thực hiện kế hoạch: nhiệm vụ, phân công, thời hạn, minh chứng, báo cáo. "
+                    "Accountability tracker for government plans. Errors are RFC 9457 "
+                    "application/problem+json with a stable `code`."
+                ),
+            },
+        },
+    }

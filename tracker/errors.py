@@ -1,0 +1,221 @@
+"""Domain errors and the one RFC 9457 problem+json renderer.
+
+Every error leaves the API as `application/problem+json` with `type`, `title`, `status`,
+`detail` and a stable machine-readable `code`; field errors go under `errors`, keyed by
+the field's path (`groups[2].actions[0].ref`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, current_app, g, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger("tracker.errors")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class AppError(Exception):
+    """An error the API reports to its client. Subclasses fix status and code."""
+
+    status: int = 400
+    code: str = "request.bad_request"
+    title: str | None = None
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        errors: Mapping[str, list[str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+        **extra: Any,
+    ):
+        super().__init__(detail or code or self.code)
+        self.detail = detail
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+        self.errors = dict(errors) if errors else None
+        self.headers = dict(headers) if headers else {}
+        self.extra = extra
+
+
+class BadRequest(AppError):
+    status = 400
+    code = "request.bad_request"
+
+
+class NotFound(AppError):
+    status = 404
+    code = "resource.not_found"
+
+
+class Conflict(AppError):
+    status = 409
+    code = "resource.conflict"
+
+
+class UnsupportedMediaType(AppError):
+    status = 415
+    code = "request.unsupported_media_type"
+
+
+class ValidationFailed(AppError):
+    status = 422
+    code = "request.validation_failed"
+
+
+def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Turn marshmallow's nested error dict into {"a.b[2].c": [messages]}."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            if key == "_schema":
+                path = prefix or "_schema"
+            elif isinstance(key, int):
+                path = f"{prefix}[{key}]"
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
+            for sub_path, sub_messages in flatten_errors(value, path).items():
+                flat.setdefault(sub_path, []).extend(sub_messages)
+    elif isinstance(messages, (list, tuple)):
+        if all(isinstance(item, str) for item in messages):
+            flat[prefix or "_schema"] = list(messages)
+        else:
+            for item in messages:
+                for sub_path, sub_messages in flatten_errors(item, prefix).items():
+                    flat.setdefault(sub_path, []).extend(sub_messages)
+    else:
+        flat[prefix or "_schema"] = [str(messages)]
+    return flat
+
+
+def _strip_locations(messages: Mapping) -> Mapping:
+    """webargs keys errors by location (json, query, ...): clients want the field alone."""
+    merged: dict = {}
+    for location, value in messages.items():
+        if location in {"json", "query", "form", "files", "headers", "cookies", "path", "view_args"} and isinstance(value, Mapping):
+            merged.update(value)
+        else:
+            merged[location] = value
+    return merged
+
+
+def problem_response(
+    status: int,
+    code: str,
+    *,
+    title: str | None = None,
+    detail: str | None = None,
+    errors: Mapping[str, list[str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+):
+    body: dict[str, Any] = {
+        "type": f"urn:tracker:problem:{code}",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail or HTTPStatus(status).description or HTTPStatus(status).phrase,
+        "code": code,
+    }
+    if errors:
+        body["errors"] = dict(errors)
+    request_id = g.get("request_id")
+    if request_id:
+        body["request_id"] = request_id
+    body.update(extra)
+    response = current_app.json.response(body)
+    response.status_code = status
+    response.mimetype = PROBLEM_MEDIA_TYPE
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+_HTTP_CODES = {
+    400: "request.bad_request",
+    401: "auth.unauthorized",
+    403: "auth.forbidden",
+    404: "request.not_found",
+    405: "request.method_not_allowed",
+    406: "request.not_acceptable",
+    409: "resource.conflict",
+    412: "request.precondition_failed",
+    413: "request.too_large",
+    415: "request.unsupported_media_type",
+    422: "request.validation_failed",
+    428: "request.precondition_required",
+    429: "request.rate_limited",
+    500: "server.internal_error",
+    503: "server.unavailable",
+}
+
+
+def handle_http_exception(error: HTTPException):
+    status = error.code or 500
+    if status >= 500:
+        log.error("HTTP %s on %s %s", status, request.method, request.path)
+        return problem_response(status, _HTTP_CODES.get(status, "server.error"))
+    data = getattr(error, "data", None) or {}
+    messages = data.get("errors") or data.get("messages")
+    headers = dict(data.get("headers") or {})
+    if hasattr(error, "get_headers"):
+        for name, value in error.get_headers():
+            if name.lower() in {"allow", "retry-after", "www-authenticate"}:
+                headers.setdefault(name, value)
+    code = _HTTP_CODES.get(status, f"request.http_{status}")
+    detail = data.get("message") or error.description
+    errors = None
+    if messages:
+        if isinstance(messages, Mapping) and messages.get("json") == ["Invalid JSON body."]:
+            code = "request.malformed_json"
+            detail = "Nội dung không phải JSON hợp lệ. The request body is not valid JSON."
+        else:
+            errors = flatten_errors(_strip_locations(messages) if isinstance(messages, Mapping) else messages)
+            if status == 422:
+                detail = "Dữ liệu không hợp lệ, xem `errors`. Some fields are invalid; see `errors`."
+    if status == 404 and not data:
+        detail = f"Không tìm thấy {request.path}. No resource at this URL."
+    if status == 405:
+        detail = f"Phương thức {request.method} không được hỗ trợ tại {request.path}. Method not allowed here."
+    return problem_response(status, code, detail=detail, errors=errors, headers=headers)
+
+
+def handle_app_error(error: AppError):
+    return problem_response(
+        error.status,
+        error.code,
+        title=error.title,
+        detail=error.detail,
+        errors=error.errors,
+        headers=error.headers,
+        **error.extra,
+    )
+
+
+def handle_unexpected(error: Exception):
+    log.exception(
+        "unhandled %s on %s %s (request %s)",
+        type(error).__name__, request.method, request.path, g.get("request_id"),
+    )
+    return problem_response(
+        500,
+        "server.internal_error",
+        detail="Lỗi hệ thống, vui lòng thử lại hoặc báo quản trị viên kèm request_id. "
+        "An unexpected error occurred; quote the request_id when reporting it.",
+    )
+
+
+def init_app(app: Flask) -> None:
+    # Registered after flask-smorest's own HTTPException handler, so these win.
+    app.register_error_handler(AppError, handle_app_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,73 @@
+import datetime as dt
+
+from sqlalchemy import JSON, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.extensions import db
+from tracker.models.base import Timestamped, utcnow
+from tracker.models.organization import Organization
+from tracker.models.plan import Action
+
+_STATUSES = "'not_started','in_progress','submitted','returned','completed','blocked','cancelled'"
+
+
+class Assignment(Timestamped, db.Model):
+    """An action given to one organisation as lead (chủ trì) or coordinating (phối hợp).
+
+    `cycle` is 0 for a one-off action and the year for an occurrence of a yearly action,
+    so that a recurring report is one assignment per organisation per year.
+    """
+
+    __tablename__ = "assignment"
+    __table_args__ = (
+        UniqueConstraint("action_id", "organization_id", "cycle"),
+        CheckConstraint("role IN ('lead','coordinating')", name="role"),
+        CheckConstraint(f"status IN ({_STATUSES})", name="status"),
+        CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
+        Index("ix_assignment_organization_status", "organization_id", "status"),
+        Index("ix_assignment_status_due_date", "status", "due_date"),
+        Index("ix_assignment_due_date", "due_date"),
+        Index("ix_assignment_owner_id", "owner_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("action.id", ondelete="RESTRICT"))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="RESTRICT"))
+    role: Mapped[str] = mapped_column(String(16))
+    cycle: Mapped[int] = mapped_column(Integer, default=0)
+    # The users table arrives with the access issue; the foreign key is added then.
+    owner_id: Mapped[int | None] = mapped_column(Integer)
+    original_due_date: Mapped[dt.date | None] = mapped_column(Date)
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="not_started")
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    submitted_on: Mapped[dt.date | None] = mapped_column(Date)
+    completed_on: Mapped[dt.date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    action: Mapped[Action] = relationship()
+    organization: Mapped[Organization] = relationship()
+    events: Mapped[list["AssignmentEvent"]] = relationship(
+        back_populates="assignment", order_by="AssignmentEvent.id", passive_deletes="all"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class AssignmentEvent(db.Model):
+    """One change to an assignment. Append-only: never updated, never deleted."""
+
+    __tablename__ = "assignment_event"
+    __table_args__ = (Index("ix_assignment_event_assignment_id_id", "assignment_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id", ondelete="RESTRICT"))
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    kind: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[dict | None] = mapped_column(JSON)
+    new_value: Mapped[dict | None] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    assignment: Mapped[Assignment] = relationship(back_populates="events")

@@ -1,0 +1,73 @@
+import marshmallow as ma
+from marshmallow import fields
+
+
+class PlanRefSchema(ma.Schema):
+    id = fields.Integer()
+    code = fields.String()
+    title = fields.String()
+    issue_date = fields.Date()
+
+
+class PlanSchema(ma.Schema):
+    id = fields.Integer(dump_only=True)
+    code = fields.String(metadata={"description": "Số, ký hiệu, e.g. 386-KH/TU"})
+    title = fields.String()
+    issue_date = fields.Date()
+    issuer_id = fields.Integer()
+    issuer_code = fields.String(attribute="issuer.code")
+    issuer_name = fields.String(attribute="issuer.name")
+    legal_basis = fields.String(allow_none=True)
+    parent_plan = fields.Nested(PlanRefSchema, allow_none=True)
+    timezone = fields.String()
+
+
+class RecurrenceSchema(ma.Schema):
+    month = fields.Integer(attribute="recurrence_month")
+    day = fields.Integer(attribute="recurrence_day")
+    from_year = fields.Integer(attribute="recurrence_from_year")
+    until_year = fields.Integer(attribute="recurrence_until_year")
+
+
+class ActionSchema(ma.Schema):
+    id = fields.Integer(dump_only=True)
+    ref = fields.String(metadata={"description": "Traceability to the plan's item, e.g. III.3.2"})
+    section = fields.String()
+    parent_id = fields.Integer(allow_none=True)
+    title = fields.String(allow_none=True)
+    text = fields.String()
+    expected_output = fields.String(allow_none=True)
+    requires_evidence = fields.Boolean()
+    due_date = fields.Date(allow_none=True)
+    recurrence = fields.Method("_recurrence", metadata={"description": "Yearly due date, or null"})
+
+    def _recurrence(self, action):
+        return RecurrenceSchema().dump(action) if action.is_recurring else None
+
+
+class TaskGroupSchema(ma.Schema):
+    id = fields.Integer()
+    number = fields.Integer()
+    title = fields.String()
+    actions = fields.List(fields.Nested(ActionSchema))
+
+
+class PlanDetailSchema(PlanSchema):
+    groups = fields.List(fields.Nested(TaskGroupSchema), metadata={"description": "Section III task groups, 1..n"})
+    duties = fields.List(fields.Nested(ActionSchema), metadata={"description": "Section IV duties (tổ chức thực hiện)"})
+
+
+class TallySchema(ma.Schema):
+    created = fields.Integer()
+    updated = fields.Integer()
+    unchanged = fields.Integer()
+
+
+class ImportResultSchema(ma.Schema):
+    plan = fields.Nested(PlanSchema)
+    plan_outcome = fields.String(metadata={"description": "created, updated or unchanged"})
+    organizations = fields.Nested(TallySchema)
+    groups = fields.Nested(TallySchema)
+    actions = fields.Nested(TallySchema)
+    assignments = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={"description": "created, kept"})
+    actions_not_in_file = fields.List(fields.String(), metadata={"description": "Refs kept from an earlier import but absent from this file"})

@@ -1,0 +1,23 @@
+"""Paging of SQL statements in the database, for flask-smorest's `@blp.paginate`."""
+
+from flask_smorest import Page
+from sqlalchemy import func, select
+from sqlalchemy.sql import Select
+
+from tracker.extensions import db
+
+
+class SQLPage(Page):
+    """One COUNT and one bounded SELECT per page, whatever the table's size."""
+
+    @property
+    def items(self):
+        stmt: Select = self.collection
+        return list(
+            db.session.scalars(stmt.limit(self.page_params.page_size).offset(self.page_params.first_item)).unique()
+        )
+
+    @property
+    def item_count(self):
+        stmt: Select = self.collection
+        return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))

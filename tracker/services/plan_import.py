@@ -1,0 +1,332 @@
+"""Import a whole plan from a `tracker-plan/1` file: validate everything, then write it all.
+
+Services flush, never commit: the caller (one request, one CLI command) commits once, so an
+import is all-or-nothing. Re-importing a plan (same issuer, code and issue date) updates it
+in place; assignments that already exist are live work and are left as they are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import marshmallow as ma
+import yaml
+from sqlalchemy import select
+
+from tracker.domain.plans import cycles, group_number_of, occurrence_due_date, parent_ref, section_of
+from tracker.errors import ValidationFailed, flatten_errors
+from tracker.extensions import db
+from tracker.models import Action, Assignment, AssignmentEvent, Organization, Plan, TaskGroup
+from tracker.schemas.plan_file import PlanFileSchema
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_NODES = 200_000
+
+
+def _fail(errors: dict[str, list[str]], code: str = "plan.invalid_file", detail: str | None = None):
+    raise ValidationFailed(
+        detail or "Tệp kế hoạch không hợp lệ, xem `errors`. The plan file is invalid; see `errors`.",
+        code=code,
+        errors=errors,
+    )
+
+
+def _plain(node: Any, budget: list[int]) -> Any:
+    """Dates to ISO strings (YAML makes date objects), bounded so alias bombs cannot explode."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        _fail({"_file": [f"Tệp quá phức tạp (hơn {MAX_NODES} phần tử). File too complex."]}, code="plan.file_too_complex")
+    if isinstance(node, dict):
+        return {key: _plain(value, budget) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_plain(value, budget) for value in node]
+    if isinstance(node, (dt.date, dt.datetime)):
+        return node.isoformat()
+    return node
+
+
+def parse_plan_file(raw: bytes | str, fmt: str) -> Any:
+    """Parse YAML or JSON text into plain data; a syntax error names its line and column."""
+    if isinstance(raw, bytes):
+        if len(raw) > MAX_FILE_BYTES:
+            _fail({"_file": [f"Tệp vượt quá {MAX_FILE_BYTES // 1024 // 1024} MiB. File too large."]}, code="plan.file_too_large")
+        try:
+            raw = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            _fail({"_file": [f"Tệp phải mã hóa UTF-8 (byte {exc.start}). The file must be UTF-8."]}, code="plan.malformed_file")
+    try:
+        if fmt == "json":
+            data = json.loads(raw)
+        else:
+            data = yaml.safe_load(raw)
+    except json.JSONDecodeError as exc:
+        _fail({"_file": [f"JSON lỗi ở dòng {exc.lineno}, cột {exc.colno}: {exc.msg}"]}, code="plan.malformed_file")
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"dòng {mark.line + 1}, cột {mark.column + 1}: " if mark else ""
+        reason = getattr(exc, "problem", None) or str(exc)
+        _fail({"_file": [f"YAML lỗi ở {where}{reason}"]}, code="plan.malformed_file")
+    return _plain(data, [MAX_NODES])
+
+
+def validate_plan_file(data: Any) -> dict:
+    """Check the file's shape and its internal references; every error names its field path."""
+    if not isinstance(data, dict):
+        _fail({"_file": ["Tệp phải là một đối tượng (mapping) ở cấp ngoài cùng. The file must be a mapping."]})
+    try:
+        doc = PlanFileSchema().load(data)
+    except ma.ValidationError as exc:
+        _fail(flatten_errors(exc.messages))
+    errors: dict[str, list[str]] = {}
+
+    def add(path: str, message: str) -> None:
+        errors.setdefault(path, []).append(message)
+
+    in_file: dict[str, int] = {}
+    for i, org in enumerate(doc["organizations"]):
+        if org["code"] in in_file:
+            add(f"organizations[{i}].code", f"Mã đơn vị {org['code']} bị trùng. Duplicate organisation code.")
+        in_file.setdefault(org["code"], i)
+
+    known_in_db = set(
+        db.session.scalars(select(Organization.code).where(Organization.code.in_(_referenced_codes(doc) - in_file.keys())))
+    )
+
+    def known(code: str | None) -> bool:
+        return code is None or code in in_file or code in known_in_db
+
+    for i, org in enumerate(doc["organizations"]):
+        parent = org["parent"]
+        if parent is not None and not known(parent):
+            add(f"organizations[{i}].parent", f"Không có đơn vị mã {parent}. Unknown organisation code.")
+        elif parent is not None and in_file.get(parent, -1) >= i:
+            add(f"organizations[{i}].parent", f"Đơn vị cha {parent} phải đứng trước. List a parent before its children.")
+        if parent == org["code"]:
+            add(f"organizations[{i}].parent", "Đơn vị không thể là cha của chính nó. An organisation cannot be its own parent.")
+    for path, code in (("plan.issuer", doc["plan"]["issuer"]),) + (
+        (("plan.parent.issuer", doc["plan"]["parent"]["issuer"]),) if doc["plan"]["parent"] else ()
+    ):
+        if not known(code):
+            add(path, f"Không có đơn vị mã {code}. Unknown organisation code.")
+
+    numbers: set[int] = set()
+    refs: set[str] = set()
+    for gi, group in enumerate(doc["groups"]):
+        if group["number"] in numbers:
+            add(f"groups[{gi}].number", f"Nhóm số {group['number']} bị trùng. Duplicate group number.")
+        numbers.add(group["number"])
+        for ai, action in enumerate(group["actions"]):
+            path = f"groups[{gi}].actions[{ai}]"
+            if group_number_of(action["ref"]) != group["number"]:
+                add(f"{path}.ref", f"Mã {action['ref']} phải bắt đầu bằng III.{group['number']}. Ref must be III.{group['number']}.<n>.")
+            _check_action(action, path, refs, known, add)
+    for di, action in enumerate(doc["duties"]):
+        path = f"duties[{di}]"
+        if section_of(action["ref"]) == "III":
+            add(f"{path}.ref", "Nhiệm vụ mục III phải nằm trong groups. Section III actions belong under groups.")
+        _check_action(action, path, refs, known, add)
+    if errors:
+        _fail(errors)
+    return doc
+
+
+def _referenced_codes(doc: dict) -> set[str]:
+    codes = {doc["plan"]["issuer"]}
+    if doc["plan"]["parent"]:
+        codes.add(doc["plan"]["parent"]["issuer"])
+    codes.update(org["parent"] for org in doc["organizations"] if org["parent"])
+    for action in _all_actions(doc):
+        codes.update(action["lead"])
+        codes.update(action["coordinating"])
+    return codes
+
+
+def _all_actions(doc: dict):
+    for group in doc["groups"]:
+        yield from group["actions"]
+    yield from doc["duties"]
+
+
+def _check_action(action: dict, path: str, refs: set[str], known, add) -> None:
+    if action["ref"] in refs:
+        add(f"{path}.ref", f"Mã {action['ref']} bị trùng. Duplicate ref.")
+    refs.add(action["ref"])
+    seen: set[str] = set()
+    for role in ("lead", "coordinating"):
+        for i, code in enumerate(action[role]):
+            if not known(code):
+                add(f"{path}.{role}[{i}]", f"Không có đơn vị mã {code}. Unknown organisation code.")
+            elif code in seen:
+                add(f"{path}.{role}[{i}]", f"Đơn vị {code} được giao hai lần. Organisation assigned twice.")
+            seen.add(code)
+
+
+@dataclass
+class Tally:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def count(self, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+
+@dataclass
+class ImportResult:
+    plan: Plan
+    plan_outcome: str
+    organizations: Tally = field(default_factory=Tally)
+    groups: Tally = field(default_factory=Tally)
+    actions: Tally = field(default_factory=Tally)
+    assignments: dict[str, int] = field(default_factory=lambda: {"created": 0, "kept": 0})
+    actions_not_in_file: list[str] = field(default_factory=list)
+
+
+def _apply(obj: Any, values: dict) -> str:
+    """Set attributes; say whether anything changed."""
+    changed = False
+    for name, value in values.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed = True
+    return "updated" if changed else "unchanged"
+
+
+def _upsert(model, key: dict, values: dict, tally: Tally | None = None, existing=None):
+    obj = existing if existing is not None else db.session.scalar(select(model).filter_by(**key))
+    if obj is None:
+        obj = model(**key, **values)
+        db.session.add(obj)
+        outcome = "created"
+    else:
+        outcome = _apply(obj, values)
+    if tally is not None:
+        tally.count(outcome)
+    return obj, outcome
+
+
+def import_plan(doc: dict) -> ImportResult:
+    """Write a validated plan document. Flushes; the caller commits."""
+    orgs: dict[str, Organization] = {
+        org.code: org for org in db.session.scalars(select(Organization).where(Organization.code.in_(_referenced_codes(doc) | {o["code"] for o in doc["organizations"]})))
+    }
+    org_tally = Tally()
+    for entry in doc["organizations"]:
+        parent = orgs[entry["parent"]] if entry["parent"] else None
+        org, _ = _upsert(
+            Organization,
+            {"code": entry["code"]},
+            {"name": entry["name"], "short_name": entry["short_name"], "kind": entry["kind"], "parent": parent, "is_demo": entry["demo"]},
+            org_tally,
+            existing=orgs.get(entry["code"]),
+        )
+        orgs[entry["code"]] = org
+    db.session.flush()
+    _refuse_cycles(doc, orgs)
+
+    meta = doc["plan"]
+    parent_plan = None
+    if meta["parent"]:
+        p = meta["parent"]
+        parent_plan, _ = _upsert(Plan, {"issuer": orgs[p["issuer"]], "code": p["code"], "issue_date": p["issue_date"]}, {"title": p["title"]})
+    plan = db.session.scalar(
+        select(Plan).filter_by(issuer_id=orgs[meta["issuer"]].id, code=meta["code"], issue_date=meta["issue_date"])
+    )
+    plan, plan_outcome = _upsert(
+        Plan,
+        {"issuer": orgs[meta["issuer"]], "code": meta["code"], "issue_date": meta["issue_date"]},
+        {"title": meta["title"], "legal_basis": meta["legal_basis"], "timezone": meta["timezone"], "parent_plan": parent_plan},
+        existing=plan,
+    )
+    db.session.flush()
+    result = ImportResult(plan=plan, plan_outcome=plan_outcome, organizations=org_tally)
+
+    groups = {g.number: g for g in plan.groups}
+    for entry in doc["groups"]:
+        group, _ = _upsert(TaskGroup, {"plan": plan, "number": entry["number"]}, {"title": entry["title"]}, result.groups, existing=groups.get(entry["number"]))
+        groups[entry["number"]] = group
+
+    actions = {a.ref: a for a in plan.actions}
+    entries = [(e, groups[g["number"]]) for g in doc["groups"] for e in g["actions"]] + [(e, None) for e in doc["duties"]]
+    for position, (entry, group) in enumerate(entries, start=1):
+        recurrence = entry["recurrence"] or {}
+        action, _ = _upsert(
+            Action,
+            {"plan": plan, "ref": entry["ref"]},
+            {
+                "group": group,
+                "section": section_of(entry["ref"]),
+                "position": position,
+                "title": entry["title"],
+                "text": entry["text"],
+                "expected_output": entry["expected_output"],
+                "requires_evidence": entry["requires_evidence"],
+                "due_date": entry["due_date"],
+                "recurrence_month": recurrence.get("month"),
+                "recurrence_day": recurrence.get("day"),
+                "recurrence_from_year": recurrence.get("from_year"),
+                "recurrence_until_year": recurrence.get("until_year"),
+            },
+            result.actions,
+            existing=actions.get(entry["ref"]),
+        )
+        actions[entry["ref"]] = action
+    db.session.flush()
+    for entry, _ in entries:
+        parent = actions.get(parent_ref(entry["ref"]) or "")
+        if actions[entry["ref"]].parent_id != (parent.id if parent else None):
+            actions[entry["ref"]].parent = parent
+    file_refs = {entry["ref"] for entry, _ in entries}
+    result.actions_not_in_file = sorted(ref for ref in actions if ref not in file_refs)
+
+    _create_default_assignments(entries, actions, orgs, result)
+    db.session.flush()
+    return result
+
+
+def _refuse_cycles(doc: dict, orgs: dict[str, Organization]) -> None:
+    for i, entry in enumerate(doc["organizations"]):
+        seen = set()
+        node = orgs[entry["code"]]
+        while node is not None:
+            if node.id in seen:
+                _fail({f"organizations[{i}].parent": ["Cây đơn vị bị vòng lặp. The parent would create a cycle."]})
+            seen.add(node.id)
+            node = node.parent
+
+
+def _create_default_assignments(entries, actions: dict[str, Action], orgs: dict[str, Organization], result: ImportResult) -> None:
+    action_ids = [a.id for a in actions.values()]
+    existing = {
+        (a.action_id, a.organization_id, a.cycle)
+        for a in db.session.execute(
+            select(Assignment.action_id, Assignment.organization_id, Assignment.cycle).where(Assignment.action_id.in_(action_ids))
+        )
+    }
+    for entry, _ in entries:
+        action = actions[entry["ref"]]
+        for role in ("lead", "coordinating"):
+            for code in entry[role]:
+                org = orgs[code]
+                for cycle in cycles(action.recurrence_from_year, action.recurrence_until_year):
+                    if (action.id, org.id, cycle) in existing:
+                        result.assignments["kept"] += 1
+                        continue
+                    due = action.due_date if cycle == 0 else occurrence_due_date(cycle, action.recurrence_month, action.recurrence_day)
+                    assignment = Assignment(
+                        action=action, organization=org, role=role, cycle=cycle,
+                        due_date=due, original_due_date=due, status="not_started", progress=0,
+                    )
+                    assignment.events.append(
+                        AssignmentEvent(
+                            kind="assigned",
+                            new_value={"organization": org.code, "role": role, "due_date": due.isoformat() if due else None, "cycle": cycle},
+                            note="Phân công mặc định khi nhập kế hoạch. Default assignment from the plan file.",
+                        )
+                    )
+                    db.session.add(assignment)
+                    existing.add((action.id, org.id, cycle))
+                    result.assignments["created"] += 1
