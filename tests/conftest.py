@@ -96,6 +96,11 @@ def _transaction(request):
 
 
 @pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
 def session(app):
     """The database session, inside an app context, for tests that look at rows directly."""
     with app.app_context():

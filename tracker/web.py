@@ -4,6 +4,7 @@ request ids, security headers, content-type checks and paging links."""
 from __future__ import annotations
 
 import decimal
+import http
 import logging
 import re
 import time
@@ -16,8 +17,9 @@ import orjson
 from flask import Flask, g, request
 from flask.json.provider import JSONProvider
 from flask_smorest import Api, Blueprint as SmorestBlueprint
+from flask_smorest.utils import prepare_response
 
-from tracker.errors import UnsupportedMediaType
+from tracker.errors import PROBLEM_MEDIA_TYPE, UnsupportedMediaType
 
 log = logging.getLogger("tracker.request")
 
@@ -40,6 +42,18 @@ class ProblemSchema(ma.Schema):
 
 class TrackerApi(Api):
     ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self):
+        """Document every error response as application/problem+json."""
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_MEDIA_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_MEDIA_TYPE)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
     def _register_error_handlers(self):
         # tracker.errors.init_app registers the problem+json handlers for the whole app.

@@ -7,7 +7,6 @@ in place; assignments that already exist are live work and are left as they are.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,8 +33,18 @@ def _fail(errors: dict[str, list[str]], code: str = "plan.invalid_file", detail:
     )
 
 
+class _PlanLoader(yaml.SafeLoader):
+    """Safe YAML that leaves dates as text, so a bad date is a field error, not a crash."""
+
+
+_PlanLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _plain(node: Any, budget: list[int]) -> Any:
-    """Dates to ISO strings (YAML makes date objects), bounded so alias bombs cannot explode."""
+    """Walk the parsed tree once, bounded so that YAML alias bombs cannot explode."""
     budget[0] -= 1
     if budget[0] < 0:
         _fail({"_file": [f"Tệp quá phức tạp (hơn {MAX_NODES} phần tử). File too complex."]}, code="plan.file_too_complex")
@@ -43,8 +52,6 @@ def _plain(node: Any, budget: list[int]) -> Any:
         return {key: _plain(value, budget) for key, value in node.items()}
     if isinstance(node, list):
         return [_plain(value, budget) for value in node]
-    if isinstance(node, (dt.date, dt.datetime)):
-        return node.isoformat()
     return node
 
 
@@ -61,7 +68,7 @@ def parse_plan_file(raw: bytes | str, fmt: str) -> Any:
         if fmt == "json":
             data = json.loads(raw)
         else:
-            data = yaml.safe_load(raw)
+            data = yaml.load(raw, Loader=_PlanLoader)  # noqa: S506 - a SafeLoader subclass
     except json.JSONDecodeError as exc:
         _fail({"_file": [f"JSON lỗi ở dòng {exc.lineno}, cột {exc.colno}: {exc.msg}"]}, code="plan.malformed_file")
     except yaml.YAMLError as exc:
