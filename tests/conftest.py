@@ -9,15 +9,17 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from flask_jwt_extended import create_access_token, create_refresh_token
 from flask_migrate import upgrade
-from sqlalchemy import make_url
+from sqlalchemy import make_url, select
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from tracker import create_app
 from tracker.cli import bundled_plan
 from tracker.config import normalise_database_url
 from tracker.extensions import db
-from tracker.services import plan_import
+from tracker.models import User
+from tracker.services import demo, plan_import
 
 REPO = Path(__file__).resolve().parents[1]
 MIGRATIONS = str(REPO / "migrations")
@@ -64,6 +66,7 @@ def app(database_url):
     with app.app_context():
         upgrade(directory=MIGRATIONS)
         plan_import.import_plan(plan_import.validate_plan_file(plan_import.parse_plan_file(bundled_plan(), "yaml")))
+        demo.ensure_demo_users()
         db.session.commit()
         db.session.remove()
     yield app
@@ -114,3 +117,37 @@ def pytest_configure(config):
 def pytest_report_header(config):
     url = os.environ.get("TEST_DATABASE_URL")
     return f"database: {make_url(normalise_database_url(url)).render_as_string() if url else 'SQLite file (set TEST_DATABASE_URL for PostgreSQL)'}"
+
+
+class Auth:
+    """Bearer headers for the demo users (tokens minted directly: sign-in has its own tests)."""
+
+    def __init__(self, app):
+        with app.app_context():
+            self.user_ids = {name: uid for name, uid in db.session.execute(select(User.username, User.id))}
+            self._access = {name: create_access_token(identity=str(uid)) for name, uid in self.user_ids.items()}
+            self._refresh = {name: create_refresh_token(identity=str(uid)) for name, uid in self.user_ids.items()}
+
+    def headers(self, username: str, *, refresh: bool = False) -> dict[str, str]:
+        token = (self._refresh if refresh else self._access)[username]
+        return {"Authorization": f"Bearer {token}"}
+
+    def __call__(self, username: str) -> dict[str, str]:
+        return self.headers(username)
+
+
+@pytest.fixture(scope="session")
+def auth(app) -> Auth:
+    return Auth(app)
+
+
+@pytest.fixture
+def client_as(app, auth):
+    """A test client that signs every request as `username`."""
+
+    def make(username: str):
+        client = app.test_client()
+        client.environ_base["HTTP_AUTHORIZATION"] = auth(username)["Authorization"]
+        return client
+
+    return make

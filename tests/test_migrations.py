@@ -5,15 +5,19 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import func, inspect, select
 
 from tests.conftest import MIGRATIONS, fresh_database
 from tracker import create_app
 from tracker.cli import bundled_plan
 from tracker.extensions import db
+from tracker.models import Assignment
 from tracker.services import plan_import
 
-TABLES = {"organization", "plan", "task_group", "action", "assignment", "assignment_event", "alembic_version"}
+TABLES = {
+    "organization", "plan", "task_group", "action", "assignment", "assignment_event", "alembic_version",
+    "user_account", "membership", "revoked_token", "login_failure",
+}
 
 
 @pytest.fixture
@@ -26,12 +30,16 @@ def scratch_app(database_url, tmp_path):
 
 
 @pytest.mark.no_transaction
-def test_upgrade_downgrade_upgrade(scratch_app):
+def test_upgrade_downgrade_upgrade_with_data(scratch_app):
+    """Each migration runs over a populated database too (SQLite rebuilds tables in batch mode)."""
     with scratch_app.app_context():
-        upgrade(directory=MIGRATIONS)
-        assert TABLES <= set(inspect(db.engine).get_table_names())
+        upgrade(directory=MIGRATIONS, revision="0001")
         plan_import.import_plan(plan_import.validate_plan_file(plan_import.parse_plan_file(bundled_plan(), "yaml")))
         db.session.commit()
+        db.session.remove()
+        upgrade(directory=MIGRATIONS)
+        assert TABLES <= set(inspect(db.engine).get_table_names())
+        assert db.session.scalar(select(func.count()).select_from(Assignment)) > 200
         db.session.remove()
         downgrade(directory=MIGRATIONS, revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, g, has_request_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tracker import cli, errors, models, web  # noqa: F401 - models registers the mappers
 from tracker.api import register_blueprints
@@ -74,5 +75,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
 
     register_blueprints(app, api)
+    if app.config["TRUSTED_PROXIES"]:
+        proxies = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     cli.init_app(app)
     return app

@@ -6,12 +6,15 @@ from importlib import resources
 from pathlib import Path
 
 import click
-from flask import Flask
-from sqlalchemy import inspect
+from flask import Flask, current_app
+from sqlalchemy import inspect, select
 
-from tracker.errors import AppError
+from tracker.domain.access import MemberRole
+from tracker.errors import AppError, flatten_errors
 from tracker.extensions import db
-from tracker.services import plan_import
+from tracker.models import Organization
+from tracker.schemas.user import UserSchema
+from tracker.services import auth, demo, plan_import, users
 
 DEMO_PLAN = "kim-dong-nq57.yaml"
 
@@ -70,10 +73,57 @@ def import_plan_command(path: Path, fmt: str) -> None:
 
 
 @tracker_cli.command("seed-demo")
-def seed_demo_command() -> None:
+@click.option("--demo-users/--no-demo-users", default=None, help="Create the demo users (default: yes, except in production).")
+def seed_demo_command(demo_users: bool | None) -> None:
     """Load the Kim Động plan and demo data. Running it again changes nothing."""
     _require_schema()
     _report(_run_import(bundled_plan(), "yaml", DEMO_PLAN))
+    if demo_users is None:
+        demo_users = current_app.config["TRACKER_ENV"] != "production"
+    if demo_users:
+        created = demo.ensure_demo_users()
+        db.session.commit()
+        click.echo(f"  demo users: {created} created (password in README)")
+    else:
+        click.echo("  demo users: skipped in production (pass --demo-users to create them)")
+
+
+@tracker_cli.command("create-user")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--org", "org_code", required=True, help="Organisation code, e.g. UBND-KD")
+@click.option("--role", type=click.Choice([r.value for r in MemberRole]), required=True)
+@click.option("--full-name", default=None)
+@click.option("--phone", default=None)
+@click.option("--email", default=None)
+def create_user_command(username, password, org_code, role, full_name, phone, email) -> None:
+    """Create a user with one membership."""
+    _require_schema()
+    org_id = db.session.scalar(select(Organization.id).where(Organization.code == org_code))
+    if org_id is None:
+        raise click.ClickException(f"No organisation with code {org_code}.")
+    payload = {
+        "username": username, "password": password, "full_name": full_name or username, "phone": phone, "email": email,
+        "memberships": [{"organization_id": org_id, "role": role}],
+    }
+    errors = UserSchema().validate(payload)
+    if errors:
+        raise click.ClickException("\n".join(f"{path}: {'; '.join(msgs)}" for path, msgs in flatten_errors(errors).items()))
+    try:
+        user = users.create_user(payload)
+        db.session.commit()
+    except AppError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"{exc.detail} [{exc.code}]") from None
+    click.echo(f"User {user.username} (id={user.id}) created: {role} of {org_code}")
+
+
+@tracker_cli.command("purge-revoked")
+def purge_revoked_command() -> None:
+    """Delete revocations of tokens that have expired anyway."""
+    count = auth.purge_expired_revocations()
+    db.session.commit()
+    click.echo(f"{count} expired revocations removed")
 
 
 def init_app(app: Flask) -> None:

@@ -74,6 +74,12 @@ def load_settings(instance_path: str, env: dict | None = None) -> dict:
         "JWT_SECRET_KEY": jwt_key,
         "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=_int(env, "JWT_ACCESS_MINUTES", 15)),
         "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=_int(env, "JWT_REFRESH_DAYS", 14)),
+        "JWT_TOKEN_LOCATION": ["headers"],
+        "LOGIN_MAX_FAILURES": _int(env, "LOGIN_MAX_FAILURES", 5),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": _int(env, "LOGIN_MAX_FAILURES_PER_ADDRESS", 50),
+        "LOGIN_WINDOW_SECONDS": _int(env, "LOGIN_WINDOW_SECONDS", 900),
+        # How many reverse proxies set X-Forwarded-For in front of the app (0: none trusted).
+        "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True} if database_url.startswith("postgresql") else {},
         "SQLALCHEMY_ECHO": _bool(env.get("SQLALCHEMY_ECHO")),

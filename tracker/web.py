@@ -171,8 +171,5 @@ def init_app(app: Flask) -> None:
                 response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, If-Match, If-None-Match, X-Request-ID"
                 response.headers["Access-Control-Max-Age"] = "600"
         elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-        log.info(
-            "%s %s %s %.1fms request_id=%s",
-            request.method, request.path, response.status_code, elapsed_ms, g.get("request_id"),
-        )
+        log.info("%s %s %s %.1fms", request.method, request.path, response.status_code, elapsed_ms)
         return response

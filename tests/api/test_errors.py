@@ -8,6 +8,12 @@ from tests.helpers import assert_problem
 from tracker import create_app
 
 
+@pytest.fixture
+def client(client_as):
+    """This module's requests are made as the demo admin."""
+    return client_as("admin")
+
+
 def test_unknown_url(client):
     body = assert_problem(client.get("/api/v1/nothing-here"), 404, "request.not_found")
     assert body["request_id"]

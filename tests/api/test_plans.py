@@ -7,6 +7,12 @@ from tests.helpers import assert_problem, row_counts
 from tests.source_plan import SOURCE, section_three
 from tracker.cli import bundled_plan
 
+
+@pytest.fixture
+def client(client_as):
+    """This module's requests are made as the demo admin."""
+    return client_as("admin")
+
 EXPECTED_REFS = (
     ["III.1.1", "III.1.2"]
     + [f"III.2.{i}" for i in range(1, 4)]

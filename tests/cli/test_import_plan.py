@@ -10,6 +10,12 @@ from tracker.cli import bundled_plan
 
 
 @pytest.fixture
+def client(client_as):
+    """This module's requests are made as the demo admin."""
+    return client_as("admin")
+
+
+@pytest.fixture
 def demo_doc():
     return yaml.safe_load(bundled_plan())
 

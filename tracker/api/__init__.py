@@ -2,12 +2,13 @@
 
 from flask import Flask
 
-from tracker.api import health, organizations, plans
+from tracker.api import assignments, auth, health, organizations, plans, security, users
 
 API_PREFIX = "/api/v1"
 
 
 def register_blueprints(app: Flask, api) -> None:
-    for module in (health, plans, organizations):
+    security.init_app(app)
+    for module in (health, auth, users, organizations, plans, assignments):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.URL_PREFIX)
     health.register_root_probes(app)

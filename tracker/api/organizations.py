@@ -1,7 +1,11 @@
 from flask.views import MethodView
 
-from tracker.schemas.organization import OrganizationQuerySchema, OrganizationSchema
-from tracker.services import catalogue
+from tracker.api.security import admin_required, login_required
+from tracker.extensions import db
+from tracker.schemas.organization import (
+    OrganizationCloseSchema, OrganizationCreateSchema, OrganizationQuerySchema, OrganizationSchema, OrganizationUpdateSchema,
+)
+from tracker.services import organizations
 from tracker.services.pagination import SQLPage
 from tracker.web import Blueprint
 
@@ -11,9 +15,49 @@ blp = Blueprint("organizations", __name__, description="Cơ quan, đơn vị: th
 
 @blp.route("")
 class Organizations(MethodView):
+    @login_required()
     @blp.arguments(OrganizationQuerySchema, location="query")
     @blp.response(200, OrganizationSchema(many=True))
     @blp.paginate(SQLPage)
     def get(self, args):
         """List organisations (with parent ids), filterable by parent"""
-        return catalogue.organizations_query(**args)
+        return organizations.organizations_query(**args)
+
+    @admin_required
+    @blp.arguments(OrganizationCreateSchema)
+    @blp.response(201, OrganizationSchema)
+    @blp.alt_response(409, description="Code taken")
+    def post(self, data):
+        """Create an organisation"""
+        org = organizations.create_organization(data)
+        db.session.commit()
+        return org
+
+
+@blp.route("/<int:org_id>")
+class OrganizationDetail(MethodView):
+    @login_required()
+    @blp.response(200, OrganizationSchema)
+    def get(self, org_id):
+        """One organisation"""
+        return organizations.get_organization(org_id)
+
+    @admin_required
+    @blp.arguments(OrganizationUpdateSchema)
+    @blp.response(200, OrganizationSchema)
+    def patch(self, data, org_id):
+        """Update or move an organisation (a move that would make a cycle is refused)"""
+        org = organizations.update_organization(organizations.get_organization(org_id), data)
+        db.session.commit()
+        return org
+
+
+@blp.route("/<int:org_id>/close", methods=["POST"])
+@admin_required
+@blp.arguments(OrganizationCloseSchema)
+@blp.response(200, OrganizationSchema)
+def close(data, org_id):
+    """Close an organisation (merger, rename), naming its successor; history stays"""
+    org = organizations.close_organization(organizations.get_organization(org_id), data["valid_to"], data["successor_id"])
+    db.session.commit()
+    return org

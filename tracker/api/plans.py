@@ -1,6 +1,7 @@
 from flask import request
 from flask.views import MethodView
 
+from tracker.api.security import admin_required, login_required
 from tracker.extensions import db
 from tracker.schemas.plan import ImportResultSchema, PlanDetailSchema, PlanSchema
 from tracker.services import catalogue, plan_import
@@ -15,6 +16,7 @@ YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yam
 
 @blp.route("")
 class Plans(MethodView):
+    @login_required()
     @blp.response(200, PlanSchema(many=True))
     @blp.paginate(SQLPage)
     def get(self):
@@ -24,6 +26,7 @@ class Plans(MethodView):
 
 @blp.route("/<int:plan_id>")
 class PlanDetail(MethodView):
+    @login_required()
     @blp.response(200, PlanDetailSchema)
     @blp.alt_response(404, description="No such plan")
     def get(self, plan_id):
@@ -43,6 +46,7 @@ _IMPORT_BODY = {
 
 @blp.route("/import")
 class PlanImport(MethodView):
+    @admin_required
     @accepts(*YAML_TYPES)
     @blp.doc(requestBody=_IMPORT_BODY)
     @blp.response(200, ImportResultSchema)

@@ -3,5 +3,9 @@
 from tracker.models.assignment import Assignment, AssignmentEvent
 from tracker.models.organization import Organization
 from tracker.models.plan import Action, Plan, TaskGroup
+from tracker.models.user import LoginFailure, Membership, RevokedToken, User
 
-__all__ = ["Action", "Assignment", "AssignmentEvent", "Organization", "Plan", "TaskGroup"]
+__all__ = [
+    "Action", "Assignment", "AssignmentEvent", "LoginFailure", "Membership", "Organization", "Plan",
+    "RevokedToken", "TaskGroup", "User",
+]

@@ -7,6 +7,7 @@ from tracker.extensions import db
 from tracker.models.base import Timestamped, utcnow
 from tracker.models.organization import Organization
 from tracker.models.plan import Action
+from tracker.models.user import User
 
 _STATUSES = "'not_started','in_progress','submitted','returned','completed','blocked','cancelled'"
 
@@ -35,8 +36,7 @@ class Assignment(Timestamped, db.Model):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="RESTRICT"))
     role: Mapped[str] = mapped_column(String(16))
     cycle: Mapped[int] = mapped_column(Integer, default=0)
-    # The users table arrives with the access issue; the foreign key is added then.
-    owner_id: Mapped[int | None] = mapped_column(Integer)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
     original_due_date: Mapped[dt.date | None] = mapped_column(Date)
     due_date: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="not_started")
@@ -48,6 +48,7 @@ class Assignment(Timestamped, db.Model):
 
     action: Mapped[Action] = relationship()
     organization: Mapped[Organization] = relationship()
+    owner: Mapped[User | None] = relationship()
     events: Mapped[list["AssignmentEvent"]] = relationship(
         back_populates="assignment", order_by="AssignmentEvent.id", passive_deletes="all"
     )
@@ -63,7 +64,7 @@ class AssignmentEvent(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id", ondelete="RESTRICT"))
-    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
     occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     kind: Mapped[str] = mapped_column(String(32))
     old_value: Mapped[dict | None] = mapped_column(JSON)

@@ -1,5 +1,8 @@
 import marshmallow as ma
-from marshmallow import fields
+from marshmallow import fields, validate
+
+from tracker.domain.plans import ORG_CODE_PATTERN
+from tracker.domain.vocabulary import OrganizationKind
 
 
 class OrganizationSchema(ma.Schema):
@@ -22,3 +25,25 @@ class OrganizationQuerySchema(ma.Schema):
     roots = fields.Boolean(load_default=False, metadata={"description": "Only organisations without a parent"})
     kind = fields.String(metadata={"description": "Only this kind, e.g. `department`"})
     q = fields.String(validate=ma.validate.Length(min=1, max=100), metadata={"description": "Code or name contains"})
+
+
+class OrganizationCreateSchema(ma.Schema):
+    code = fields.String(required=True, validate=validate.Regexp(ORG_CODE_PATTERN, error="Mã chỉ gồm A-Z, 0-9 và '-'. Codes use A-Z, 0-9 and '-'."))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    short_name = fields.String(allow_none=True, validate=validate.Length(max=120))
+    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in OrganizationKind]))
+    parent_id = fields.Integer(allow_none=True)
+    valid_from = fields.Date(allow_none=True)
+
+
+class OrganizationUpdateSchema(ma.Schema):
+    name = fields.String(validate=validate.Length(min=1, max=255))
+    short_name = fields.String(allow_none=True, validate=validate.Length(max=120))
+    kind = fields.String(validate=validate.OneOf([k.value for k in OrganizationKind]))
+    parent_id = fields.Integer(allow_none=True, metadata={"description": "Move under another parent (null: make a root)"})
+    valid_from = fields.Date(allow_none=True)
+
+
+class OrganizationCloseSchema(ma.Schema):
+    valid_to = fields.Date(required=True, metadata={"description": "Last day the unit existed"})
+    successor_id = fields.Integer(allow_none=True, load_default=None, metadata={"description": "The unit that took over (merger, rename)"})

@@ -1,0 +1,57 @@
+from flask.views import MethodView
+
+from tracker.api.security import admin_required
+from tracker.extensions import db
+from tracker.schemas.user import UserQuerySchema, UserSchema, UserUpdateSchema
+from tracker.services import users
+from tracker.services.pagination import SQLPage
+from tracker.web import Blueprint
+
+URL_PREFIX = "/users"
+blp = Blueprint("users", __name__, description="Người dùng: user administration (admins only)")
+
+
+@blp.route("")
+class Users(MethodView):
+    @admin_required
+    @blp.arguments(UserQuerySchema, location="query")
+    @blp.response(200, UserSchema(many=True))
+    @blp.paginate(SQLPage)
+    def get(self, args):
+        """List users"""
+        return users.users_query(**args)
+
+    @admin_required
+    @blp.arguments(UserSchema)
+    @blp.response(201, UserSchema)
+    @blp.alt_response(409, description="Username taken")
+    def post(self, data):
+        """Create a user with memberships"""
+        user = users.create_user(data)
+        db.session.commit()
+        return user
+
+
+@blp.route("/<int:user_id>")
+class UserDetail(MethodView):
+    @admin_required
+    @blp.response(200, UserSchema)
+    def get(self, user_id):
+        """One user"""
+        return users.get_user(user_id)
+
+    @admin_required
+    @blp.arguments(UserUpdateSchema)
+    @blp.response(200, UserSchema)
+    def patch(self, data, user_id):
+        """Update a user (memberships, when given, replace the current ones)"""
+        user = users.update_user(users.get_user(user_id), data)
+        db.session.commit()
+        return user
+
+    @admin_required
+    @blp.response(204)
+    def delete(self, user_id):
+        """Deactivate a user: their tokens stop working at once; history keeps them"""
+        users.deactivate_user(users.get_user(user_id))
+        db.session.commit()

@@ -1,0 +1,64 @@
+"""Who may see and do what. Pure predicates over a Principal; services call them.
+
+Scope: an admin sees everything; a leader or viewer of organisation X sees the work of X's
+whole subtree; an officer sees the work of the organisations they belong to. The same rule in
+SQL (for lists) is `tracker.services.access.visible_organizations`, tested against this one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class MemberRole(StrEnum):
+    ADMIN = "admin"
+    LEADER = "leader"
+    OFFICER = "officer"
+    VIEWER = "viewer"
+
+
+SUBTREE_ROLES = frozenset({MemberRole.LEADER, MemberRole.VIEWER})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in user as the rules see them: an id and (organisation id, role) pairs."""
+
+    user_id: int
+    memberships: frozenset[tuple[int, str]]
+
+    @property
+    def is_admin(self) -> bool:
+        return any(role == MemberRole.ADMIN for _, role in self.memberships)
+
+    def organizations_with(self, *roles: str) -> set[int]:
+        return {org_id for org_id, role in self.memberships if role in roles}
+
+    @property
+    def subtree_roots(self) -> set[int]:
+        """Organisations whose whole subtree this principal sees."""
+        return self.organizations_with(*SUBTREE_ROLES)
+
+    @property
+    def own_organizations(self) -> set[int]:
+        """Organisations whose own work this principal sees as an officer."""
+        return self.organizations_with(MemberRole.OFFICER)
+
+
+def can_see_work_of(principal: Principal, org_id: int, ancestor_ids: Iterable[int]) -> bool:
+    """Whether the principal may see assignments (and their evidence) of organisation `org_id`.
+
+    `ancestor_ids` are the organisation's ancestors, nearest first.
+    """
+    if principal.is_admin:
+        return True
+    if org_id in principal.own_organizations:
+        return True
+    return bool(principal.subtree_roots & ({org_id} | set(ancestor_ids)))
+
+
+def can_administer(principal: Principal) -> bool:
+    """Users, organisations and plans are administered by admins only."""
+    return principal.is_admin

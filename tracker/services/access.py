@@ -1,0 +1,46 @@
+"""Scope in SQL: the organisations whose work a principal may see, as a subquery for filters.
+
+List queries are filtered in the database with `visible_organizations`, never after fetching;
+single objects outside the scope answer 404 so that their existence does not leak.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, Select, false, literal, select, true
+
+from tracker.domain.access import Principal
+from tracker.extensions import db
+from tracker.models import Organization, User
+
+
+def principal_of(user: User) -> Principal:
+    return Principal(user.id, frozenset((m.organization_id, m.role) for m in user.memberships))
+
+
+def subtree_ids(root_ids: set[int]) -> Select:
+    """Ids of the given organisations and all their descendants (a recursive CTE)."""
+    tree = select(Organization.id).where(Organization.id.in_(sorted(root_ids))).cte("subtree", recursive=True)
+    tree = tree.union(select(Organization.id).where(Organization.parent_id == tree.c.id))
+    return select(tree.c.id)
+
+
+def ancestor_ids(org_id: int) -> list[int]:
+    """The organisation's ancestors, nearest first."""
+    up = select(Organization.parent_id.label("id"), literal(1).label("depth")).where(Organization.id == org_id).cte("up", recursive=True)
+    up = up.union(select(Organization.parent_id, up.c.depth + 1).where(Organization.id == up.c.id))
+    rows = db.session.execute(select(up.c.id).where(up.c.id.is_not(None)).order_by(up.c.depth)).scalars()
+    return list(rows)
+
+
+def visible_organizations(principal: Principal, org_column) -> ColumnElement[bool]:
+    """A WHERE clause: `org_column` is an organisation whose work the principal may see."""
+    if principal.is_admin:
+        return true()
+    clauses = []
+    if principal.own_organizations:
+        clauses.append(org_column.in_(sorted(principal.own_organizations)))
+    if principal.subtree_roots:
+        clauses.append(org_column.in_(subtree_ids(principal.subtree_roots)))
+    if not clauses:
+        return false()
+    return clauses[0] if len(clauses) == 1 else clauses[0] | clauses[1]
