@@ -38,6 +38,7 @@ class Organizations(MethodView):
 class OrganizationDetail(MethodView):
     @login_required()
     @blp.response(200, OrganizationSchema)
+    @blp.alt_response(404, description="No such organisation")
     def get(self, org_id):
         """One organisation"""
         return organizations.get_organization(org_id)
@@ -45,6 +46,7 @@ class OrganizationDetail(MethodView):
     @admin_required
     @blp.arguments(OrganizationUpdateSchema)
     @blp.response(200, OrganizationSchema)
+    @blp.alt_response(404, description="No such organisation")
     def patch(self, data, org_id):
         """Update or move an organisation (a move that would make a cycle is refused)"""
         org = organizations.update_organization(organizations.get_organization(org_id), data)
@@ -56,6 +58,8 @@ class OrganizationDetail(MethodView):
 @admin_required
 @blp.arguments(OrganizationCloseSchema)
 @blp.response(200, OrganizationSchema)
+@blp.alt_response(404, description="No such organisation")
+@blp.alt_response(409, description="Already closed")
 def close(data, org_id):
     """Close an organisation (merger, rename), naming its successor; history stays"""
     org = organizations.close_organization(organizations.get_organization(org_id), data["valid_to"], data["successor_id"])

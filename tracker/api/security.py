@@ -4,6 +4,7 @@ the bearer scheme in OpenAPI."""
 
 from __future__ import annotations
 
+from copy import deepcopy
 from functools import wraps
 
 from flask import Flask, g
@@ -22,6 +23,12 @@ from tracker.services import auth
 from tracker.services.access import principal_of
 
 BEARER = [{"bearerAuth": []}]
+_FORBIDDEN_DOC = {
+    "403": {
+        "description": "Signed in, but not an administrator",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+}
 _UNAUTHORIZED_DOC = {
     "401": {
         "description": "Missing, malformed, expired, revoked or wrong-type token, or a deactivated account",
@@ -82,14 +89,15 @@ def login_required(**jwt_options):
 def admin_required(func):
     """Only admins; everyone else gets 403 (the endpoint itself is no secret)."""
 
-    @login_required()
     @wraps(func)
     def wrapper(*args, **kwargs):
         if not can_administer(current_principal()):
             raise Forbidden("Chỉ quản trị viên được thực hiện. Administrators only.", code="auth.admin_only")
         return func(*args, **kwargs)
 
-    return wrapper
+    wrapper._apidoc = deepcopy(getattr(func, "_apidoc", {}))
+    wrapper._apidoc.setdefault("manual_doc", {}).setdefault("responses", {}).update(_FORBIDDEN_DOC)
+    return login_required()(wrapper)
 
 
 def init_app(app: Flask) -> None:

@@ -36,6 +36,7 @@ class Users(MethodView):
 class UserDetail(MethodView):
     @admin_required
     @blp.response(200, UserSchema)
+    @blp.alt_response(404, description="No such user")
     def get(self, user_id):
         """One user"""
         return users.get_user(user_id)
@@ -43,6 +44,7 @@ class UserDetail(MethodView):
     @admin_required
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
+    @blp.alt_response(404, description="No such user")
     def patch(self, data, user_id):
         """Update a user (memberships, when given, replace the current ones)"""
         user = users.update_user(users.get_user(user_id), data)
@@ -51,6 +53,7 @@ class UserDetail(MethodView):
 
     @admin_required
     @blp.response(204)
+    @blp.alt_response(404, description="No such user")
     def delete(self, user_id):
         """Deactivate a user: their tokens stop working at once; history keeps them"""
         users.deactivate_user(users.get_user(user_id))

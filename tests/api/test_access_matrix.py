@@ -1,0 +1,161 @@
+"""Every endpoint, every role, inside and outside the caller's scope: the expected status.
+
+Roles (demo users): admin; lanhdao.huyen, leader of the district party committee (HU-KD, whose
+subtree is the whole district); lanhdao.ubnd, leader of the People's Committee (UBND-KD: the
+departments); canbo.vhkhtt and canbo.noivu, officers of two departments; giamsat.tgdv, viewer of
+HU-KD (the monitoring board); and an anonymous caller.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from tracker.cli import bundled_plan
+from tracker.domain.access import can_see_work_of
+from tracker.extensions import db
+from tracker.models import Assignment, Organization, Plan, User
+from tracker.services.access import ancestor_ids, principal_of, visible_organizations
+
+ROLES = ["anonymous", "admin", "lanhdao.huyen", "lanhdao.ubnd", "canbo.vhkhtt", "canbo.noivu", "giamsat.tgdv"]
+SIGNED_IN = ROLES[1:]
+NON_ADMINS = ROLES[2:]
+
+
+@pytest.fixture(scope="module")
+def ids(app):
+    with app.app_context():
+        orgs = dict(db.session.execute(select(Organization.code, Organization.id)).all())
+
+        def assignment_of(code):
+            return db.session.scalar(select(Assignment.id).where(Assignment.organization_id == orgs[code]).order_by(Assignment.id).limit(1))
+
+        users = dict(db.session.execute(select(User.username, User.id)).all())
+        return {
+            "org": orgs,
+            "user": users,
+            "a_vhkhtt": assignment_of("PVHKHTT-KD"),  # a department: under UBND-KD and HU-KD
+            "a_tgdv": assignment_of("BTGDV-KD"),  # a party board: under HU-KD, not UBND-KD
+            "plan": db.session.scalar(select(Plan.id).where(Plan.code == "KH-NQ57/HU")),
+        }
+
+
+def expect(table: dict[str, int], default: int | None = None) -> dict[str, int]:
+    return {role: table.get(role, default) for role in ROLES}
+
+
+READ_ALL = expect({"anonymous": 401}, 200)
+ADMIN_ONLY_OK = lambda ok: expect({"anonymous": 401, "admin": ok}, 403)  # noqa: E731
+
+# (method, path template, body, expected status per role)
+MATRIX = [
+    ("GET", "/api/v1/auth/me", None, READ_ALL),
+    ("POST", "/api/v1/auth/logout", None, expect({"anonymous": 401}, 204)),
+    ("POST", "/api/v1/auth/refresh", None, expect({"anonymous": 401}, 401)),  # access token given: wrong type
+    ("GET", "/api/v1/plans", None, READ_ALL),
+    ("GET", "/api/v1/plans/{plan}", None, READ_ALL),
+    ("POST", "/api/v1/plans/import", "plan-file", ADMIN_ONLY_OK(200)),
+    ("GET", "/api/v1/organizations", None, READ_ALL),
+    ("GET", "/api/v1/organizations/{org:PNV-KD}", None, READ_ALL),
+    ("POST", "/api/v1/organizations", {"code": "NEW-UNIT", "name": "Đơn vị mới", "kind": "department"}, ADMIN_ONLY_OK(201)),
+    ("PATCH", "/api/v1/organizations/{org:PNV-KD}", {"short_name": "Nội vụ"}, ADMIN_ONLY_OK(200)),
+    ("POST", "/api/v1/organizations/{org:PTP-KD}/close", {"valid_to": "2025-07-01"}, ADMIN_ONLY_OK(200)),
+    ("GET", "/api/v1/users", None, ADMIN_ONLY_OK(200)),
+    ("POST", "/api/v1/users", {"username": "moi.tao", "password": "mat-khau-du-dai", "full_name": "Người mới"}, ADMIN_ONLY_OK(201)),
+    ("GET", "/api/v1/users/{user:canbo.congan}", None, ADMIN_ONLY_OK(200)),
+    ("PATCH", "/api/v1/users/{user:canbo.congan}", {"phone": "0912 345 678"}, ADMIN_ONLY_OK(200)),
+    ("DELETE", "/api/v1/users/{user:canbo.congan}", None, ADMIN_ONLY_OK(204)),
+    ("GET", "/api/v1/assignments", None, READ_ALL),
+    # An officer of another agency, or a leader of another branch, gets 404: existence does not leak.
+    ("GET", "/api/v1/assignments/{a_vhkhtt}", None, expect({"anonymous": 401, "canbo.noivu": 404}, 200)),
+    ("GET", "/api/v1/assignments/{a_tgdv}", None, expect({"anonymous": 401, "admin": 200, "lanhdao.huyen": 200, "giamsat.tgdv": 200}, 404)),
+    ("GET", "/api/v1/healthz", None, expect({}, 200)),
+    ("GET", "/api/v1/readyz", None, expect({}, 200)),
+]
+# Sign-in is public and has its own tests; the document is public.
+NOT_IN_MATRIX = {("POST", "/api/v1/auth/login"), ("GET", "/api/v1/openapi.json")}
+
+
+def resolve(path: str, ids: dict) -> str:
+    def substitute(token: str) -> str:
+        if ":" in token:
+            kind, key = token.split(":", 1)
+            return str(ids[kind][key])
+        return str(ids[token])
+
+    out, rest = "", path
+    while "{" in rest:
+        before, _, after = rest.partition("{")
+        token, _, rest = after.partition("}")
+        out += before + substitute(token)
+    return out + rest
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("method", "path", "body", "expected"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
+def test_matrix(client, auth, ids, role, method, path, body, expected):
+    headers = {} if role == "anonymous" else auth(role)
+    kwargs = {"headers": headers}
+    if body == "plan-file":
+        kwargs.update(data=bundled_plan(), content_type="application/yaml")
+    elif body is not None:
+        kwargs["json"] = body
+    response = client.open(resolve(path, ids), method=method, **kwargs)
+    assert response.status_code == expected[role], response.get_data(as_text=True)
+    if response.status_code >= 400:
+        assert response.mimetype == "application/problem+json"
+
+
+def test_matrix_covers_every_endpoint(app):
+    def shape(path: str) -> str:
+        return re.sub(r"\{[^}]*\}|<[^>]*>", "{}", path)
+
+    routes = {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    covered = {(m, shape(p)) for m, p, _, _ in MATRIX}
+    missing = {(m, p) for m, p in routes - NOT_IN_MATRIX if (m, shape(p)) not in covered}
+    assert not missing, f"endpoints without an access-matrix row: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("role", SIGNED_IN)
+def test_lists_are_limited_to_scope(client, auth, ids, session, role):
+    principal = principal_of(session.scalar(select(User).where(User.username == role)))
+    seen: set[int] = set()
+    page = 1
+    while True:
+        response = client.get(f"/api/v1/assignments?page_size=200&page={page}", headers=auth(role))
+        assert response.status_code == 200
+        seen |= {item["organization"]["id"] for item in response.get_json()}
+        if "next" not in response.headers.get("Link", ""):
+            break
+        page += 1
+    expected = {
+        org_id for org_id in session.scalars(select(Assignment.organization_id).distinct())
+        if can_see_work_of(principal, org_id, ancestor_ids(org_id))
+    }
+    assert seen == expected
+    if role == "canbo.vhkhtt":
+        assert seen == {ids["org"]["PVHKHTT-KD"]}
+    if role == "lanhdao.ubnd":
+        assert ids["org"]["BTGDV-KD"] not in seen and ids["org"]["PNV-KD"] in seen
+
+
+def test_sql_scope_agrees_with_python_predicate(session):
+    """The scope rule in SQL and in Python, over every demo user and every organisation."""
+    orgs = list(session.scalars(select(Organization.id)))
+    for user in session.scalars(select(User)):
+        principal = principal_of(user)
+        in_sql = set(session.scalars(select(Organization.id).where(visible_organizations(principal, Organization.id))))
+        in_python = {org_id for org_id in orgs if can_see_work_of(principal, org_id, ancestor_ids(org_id))}
+        assert in_sql == in_python, user.username
+
+
+def test_officer_cannot_filter_into_another_agency(client, auth, ids):
+    response = client.get(f"/api/v1/assignments?organization_id={ids['org']['PNV-KD']}", headers=auth("canbo.vhkhtt"))
+    assert response.status_code == 200 and response.get_json() == []
