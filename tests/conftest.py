@@ -60,15 +60,31 @@ def database_url(tmp_path_factory) -> str:
         pytest.exit(f"PostgreSQL at {make_url(url).render_as_string()} is unreachable: {exc}", 2)
 
 
-@pytest.fixture(scope="session")
-def app(database_url):
-    app = create_app({"TRACKER_ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url})
+def test_config(database_url: str, storage_root: Path, **overrides) -> dict:
+    """The configuration of an app under test: the run's database, evidence under `storage_root`."""
+    return {
+        "TRACKER_ENV": "testing",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "EVIDENCE_DIR": str(storage_root / "evidence"),
+        "EVIDENCE_STAGING_DIR": str(storage_root / "evidence" / "staging"),
+        **overrides,
+    }
+
+
+def load_baseline(app) -> None:
+    """The Kim Động plan and the demo users, committed."""
     with app.app_context():
         upgrade(directory=MIGRATIONS)
         plan_import.import_plan(plan_import.validate_plan_file(plan_import.parse_plan_file(bundled_plan(), "yaml")))
         demo.ensure_demo_users()
         db.session.commit()
         db.session.remove()
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    app = create_app(test_config(database_url, tmp_path_factory.mktemp("storage")))
+    load_baseline(app)
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -78,7 +94,9 @@ def app(database_url):
 def _transaction(request):
     """Run each test in a transaction rolled back at its end; the app's commits become savepoints.
 
-    Tests under tests/domain/ are pure and get no database; `no_transaction` tests manage their own.
+    No app context stays pushed during the test, so that each test-client request gets its own,
+    as in production (its own `g`, and its session removed at the end). Tests under
+    tests/domain/ are pure and get no database; `no_transaction` tests manage their own.
     """
     if "domain" in request.node.path.parts or "no_transaction" in request.keywords:
         yield
@@ -86,16 +104,23 @@ def _transaction(request):
     app = request.getfixturevalue("app")
     with app.app_context():
         connection = db.engine.connect()
-        outer = connection.begin()
-        original = db.session
-        db.session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
-        try:
-            yield
-        finally:
-            db.session.remove()
-            db.session = original
-            outer.rollback()
-            connection.close()
+    outer = connection.begin()
+    original = db.session
+    db.session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
+    try:
+        yield
+    finally:
+        db.session.remove()
+        db.session = original
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture(autouse=True)
+def _push_request_context():
+    """Replaces pytest-flask's fixture of this name, which keeps one request context (and so one
+    app context) pushed for the whole test: requests must not share `g` or a session."""
+    yield
 
 
 @pytest.fixture
@@ -105,9 +130,8 @@ def runner(app):
 
 @pytest.fixture
 def session(app):
-    """The database session, inside an app context, for tests that look at rows directly."""
-    with app.app_context():
-        yield db.session
+    """The database session, for tests that look at rows directly (inside the test's transaction)."""
+    return db.session
 
 
 def pytest_configure(config):

@@ -11,12 +11,12 @@ from tests.conftest import MIGRATIONS, fresh_database
 from tracker import create_app
 from tracker.cli import bundled_plan
 from tracker.extensions import db
-from tracker.models import Assignment
+from tracker.models import Assignment, Organization
 from tracker.services import plan_import
 
 TABLES = {
     "organization", "plan", "task_group", "action", "assignment", "assignment_event", "alembic_version",
-    "user_account", "membership", "revoked_token", "login_failure",
+    "user_account", "membership", "revoked_token", "login_failure", "evidence",
 }
 
 
@@ -31,15 +31,19 @@ def scratch_app(database_url, tmp_path):
 
 @pytest.mark.no_transaction
 def test_upgrade_downgrade_upgrade_with_data(scratch_app):
-    """Each migration runs over a populated database too (SQLite rebuilds tables in batch mode)."""
+    """Each migration runs over a populated database too (SQLite rebuilds tables in batch mode):
+    load the plan at the head, go down to the first revision and back up, then down to empty."""
     with scratch_app.app_context():
-        upgrade(directory=MIGRATIONS, revision="0001")
+        upgrade(directory=MIGRATIONS)
         plan_import.import_plan(plan_import.validate_plan_file(plan_import.parse_plan_file(bundled_plan(), "yaml")))
         db.session.commit()
         db.session.remove()
+        downgrade(directory=MIGRATIONS, revision="0001")
         upgrade(directory=MIGRATIONS)
         assert TABLES <= set(inspect(db.engine).get_table_names())
         assert db.session.scalar(select(func.count()).select_from(Assignment)) > 200
+        # Search keys are filled for rows that existed before the column did.
+        assert db.session.scalar(select(Organization.search_key).where(Organization.code == "HU-KD")) == "hu-kd huyen uy kim dong huyen uy"
         db.session.remove()
         downgrade(directory=MIGRATIONS, revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}

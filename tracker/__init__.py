@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from tracker import cli, errors, models, web  # noqa: F401 - models registers the mappers
+from tracker import cli, errors, models, storage, web  # noqa: F401 - models registers the mappers
 from tracker.api import register_blueprints
 from tracker.config import load_settings
 from tracker.extensions import api, db, jwt, migrate
@@ -66,6 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
 
     _configure_logging(app)
+    storage.init_app(app)
     web.init_app(app)
     db.init_app(app)
     _register_engine_events(app)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 from sqlalchemy import inspect, select
 
 from tracker.domain.access import MemberRole
@@ -14,7 +15,7 @@ from tracker.errors import AppError, flatten_errors
 from tracker.extensions import db
 from tracker.models import Organization
 from tracker.schemas.user import UserSchema
-from tracker.services import auth, demo, plan_import, users
+from tracker.services import auth, demo, evidence, plan_import, users
 
 DEMO_PLAN = "kim-dong-nq57.yaml"
 
@@ -56,7 +57,7 @@ def _require_schema() -> None:
         raise click.ClickException("The database has no tables yet: run `flask --app wsgi db upgrade` first.")
 
 
-@click.group("tracker", help="Tracker administration commands.")
+@click.group("tracker", cls=AppGroup, help="Tracker administration commands.")
 def tracker_cli() -> None:
     pass
 
@@ -124,6 +125,32 @@ def purge_revoked_command() -> None:
     count = auth.purge_expired_revocations()
     db.session.commit()
     click.echo(f"{count} expired revocations removed")
+
+
+@tracker_cli.command("evidence-check")
+@click.option("--verify-hashes", is_flag=True, help="Re-read every stored blob and compare its SHA-256.")
+@click.option("--repair", is_flag=True, help="Delete orphaned blobs and stale staging files.")
+def evidence_check_command(verify_hashes: bool, repair: bool) -> None:
+    """Compare evidence records with the store: missing objects, orphans, bad hashes."""
+    report = evidence.check_store(verify_hashes=verify_hashes, repair=repair)
+    for label, items in (("missing object (record without its file)", report.missing),
+                         ("orphaned object (no record)", report.orphans),
+                         ("bad hash", report.bad_hashes),
+                         ("stale staging file", report.stale_staging),
+                         ("repaired", report.repaired)):
+        for item in items:
+            click.echo(f"{label}: {item}")
+    if not report.clean:
+        raise click.ClickException("evidence store has problems" + ("" if repair else "; run with --repair to remove orphans"))
+    click.echo("evidence store is consistent")
+
+
+@tracker_cli.command("evidence-purge")
+@click.option("--older-than-days", default=0, show_default=True, type=click.IntRange(min=0))
+def evidence_purge_command(older_than_days: int) -> None:
+    """Remove the content of withdrawn evidence (records and history stay)."""
+    removed = evidence.purge_withdrawn(older_than_days)
+    click.echo(f"{len(removed)} blobs removed")
 
 
 def init_app(app: Flask) -> None:

@@ -34,6 +34,13 @@ def _int(env: dict, name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
 
 
+def _choice(env: dict, name: str, choices: tuple[str, ...], default: str) -> str:
+    value = (env.get(name) or default).strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
 def _list(value: str | None) -> list[str]:
     return [item.strip() for item in (value or "").split(",") if item.strip()]
 
@@ -81,6 +88,17 @@ def load_settings(instance_path: str, env: dict | None = None) -> dict:
         # How many reverse proxies set X-Forwarded-For in front of the app (0: none trusted).
         "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),
         "SQLALCHEMY_DATABASE_URI": database_url,
+        # Evidence storage: a local folder (default, under instance/) or an S3-compatible store.
+        "EVIDENCE_BACKEND": _choice(env, "EVIDENCE_BACKEND", ("local", "s3"), "local"),
+        "EVIDENCE_DIR": env.get("EVIDENCE_DIR") or str(Path(instance_path) / "evidence"),
+        "EVIDENCE_STAGING_DIR": env.get("EVIDENCE_STAGING_DIR") or str(Path(instance_path) / "evidence-staging"),
+        "EVIDENCE_MAX_BYTES": _int(env, "EVIDENCE_MAX_MB", 50) * 1024 * 1024,
+        "EVIDENCE_QUOTA_BYTES": _int(env, "EVIDENCE_QUOTA_MB", 2048) * 1024 * 1024,
+        "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL"),
+        "S3_BUCKET": env.get("S3_BUCKET", "tracker-evidence"),
+        "S3_REGION": env.get("S3_REGION", "us-east-1"),
+        "S3_PREFIX": env.get("S3_PREFIX", "evidence/"),
+        "S3_CREATE_BUCKET": _bool(env.get("S3_CREATE_BUCKET")),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True} if database_url.startswith("postgresql") else {},
         "SQLALCHEMY_ECHO": _bool(env.get("SQLALCHEMY_ECHO")),
         "TRACKER_TIMEZONE": env.get("TRACKER_TIMEZONE", "Asia/Ho_Chi_Minh"),

@@ -8,20 +8,33 @@ import http
 import logging
 import re
 import time
+import unicodedata
 import uuid
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import marshmallow as ma
 import orjson
-from flask import Flask, g, request
+from flask import Flask, Request, g, request
 from flask.json.provider import JSONProvider
 from flask_smorest import Api, Blueprint as SmorestBlueprint
 from flask_smorest.utils import prepare_response
 
 from tracker.errors import PROBLEM_MEDIA_TYPE, UnsupportedMediaType
+from tracker.storage import StagedUpload, current_storage
 
 log = logging.getLogger("tracker.request")
+
+
+class TrackerRequest(Request):
+    """Uploaded files stream straight into a hashing staging file on disk, never into memory."""
+
+    staged_uploads: list[StagedUpload]
+
+    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
+        staged = StagedUpload(current_storage().staging_dir())
+        self.__dict__.setdefault("staged_uploads", []).append(staged)
+        return staged
 
 
 class ProblemSchema(ma.Schema):
@@ -107,7 +120,10 @@ _JSON_TYPES = re.compile(r"^application/(?:[a-z0-9.+-]*\+)?json$")
 
 
 def accepts(*media_types: str):
-    """Declare which request body media types a view takes besides JSON (checked before the view)."""
+    """Declare the request body media types a view takes (JSON when not declared).
+
+    Checked before the view runs, so a wrong type is a 415 whatever the body holds.
+    """
 
     def decorator(func):
         func._tracker_accepts = media_types
@@ -123,25 +139,33 @@ def _check_content_type(app: Flask) -> None:
     if not has_body:
         return
     view = app.view_functions.get(request.endpoint)
-    extra = ()
     view_class = getattr(view, "view_class", None)
-    if view_class is not None:
-        extra = getattr(getattr(view_class, request.method.lower(), None), "_tracker_accepts", ())
-    else:
-        extra = getattr(view, "_tracker_accepts", ())
+    handler = getattr(view_class, request.method.lower(), None) if view_class is not None else view
+    accepted = getattr(handler, "_tracker_accepts", None)
     mimetype = request.mimetype
-    if _JSON_TYPES.match(mimetype) or mimetype in extra:
+    if accepted is None:
+        if _JSON_TYPES.match(mimetype):
+            return
+        accepted = ("application/json",)
+    elif mimetype in accepted:
         return
-    allowed = ", ".join(("application/json", *extra))
+    allowed = ", ".join(accepted)
     raise UnsupportedMediaType(
         f"Kiểu nội dung {mimetype or '(không có)'} không được hỗ trợ; dùng {allowed}. "
         f"Unsupported Content-Type; send {allowed}.",
-        accepted=list(("application/json", *extra)),
+        accepted=list(accepted),
     )
 
 
 def init_app(app: Flask) -> None:
+    app.request_class = TrackerRequest
     app.json = OrjsonProvider(app)
+
+    @app.teardown_request
+    def _remove_staged_uploads(_exc):
+        # Closing a staging file deletes it: whatever was stored was linked or copied already.
+        for staged in request.__dict__.pop("staged_uploads", []):
+            staged.close()
     cors_origins = set(app.config.get("TRACKER_CORS_ORIGINS") or ())
 
     @app.before_request
@@ -173,3 +197,10 @@ def init_app(app: Flask) -> None:
         elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         log.info("%s %s %s %.1fms", request.method, request.path, response.status_code, elapsed_ms)
         return response
+
+
+def content_disposition(filename: str) -> str:
+    """`attachment` with an ASCII fallback and the exact UTF-8 name (RFC 6266 / RFC 5987)."""
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+    ascii_name = re.sub(r'[^A-Za-z0-9._ -]', "_", ascii_name).strip() or "download"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"

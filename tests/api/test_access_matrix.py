@@ -8,10 +8,15 @@ HU-KD (the monitoring board); and an anonymous caller.
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
+
+from tests import evidence_files as files
 
 from tracker.cli import bundled_plan
 from tracker.domain.access import can_see_work_of
@@ -71,6 +76,16 @@ MATRIX = [
     # An officer of another agency, or a leader of another branch, gets 404: existence does not leak.
     ("GET", "/api/v1/assignments/{a_vhkhtt}", None, expect({"anonymous": 401, "canbo.noivu": 404}, 200)),
     ("GET", "/api/v1/assignments/{a_tgdv}", None, expect({"anonymous": 401, "admin": 200, "lanhdao.huyen": 200, "giamsat.tgdv": 200}, 404)),
+    ("GET", "/api/v1/assignments/{a_vhkhtt}/evidence", None, expect({"anonymous": 401, "canbo.noivu": 404}, 200)),
+    ("POST", "/api/v1/assignments/{a_vhkhtt}/evidence", "evidence-file",
+     expect({"anonymous": 401, "canbo.noivu": 404, "giamsat.tgdv": 403}, 201)),
+    ("POST", "/api/v1/assignments/{a_tgdv}/evidence", "evidence-file",
+     expect({"anonymous": 401, "admin": 201, "lanhdao.huyen": 201, "giamsat.tgdv": 403}, 404)),
+    ("GET", "/api/v1/evidence/{evidence}", None, expect({"anonymous": 401, "canbo.noivu": 404}, 200)),
+    ("GET", "/api/v1/evidence/{evidence}/content", None, expect({"anonymous": 401, "canbo.noivu": 404}, 200)),
+    # Only the uploader (canbo.vhkhtt) or an admin may withdraw.
+    ("POST", "/api/v1/evidence/{evidence}/withdraw", {"reason": "Tải nhầm tệp"},
+     expect({"anonymous": 401, "admin": 200, "canbo.vhkhtt": 200, "canbo.noivu": 404}, 403)),
     ("GET", "/api/v1/healthz", None, expect({}, 200)),
     ("GET", "/api/v1/readyz", None, expect({}, 200)),
 ]
@@ -93,13 +108,29 @@ def resolve(path: str, ids: dict) -> str:
     return out + rest
 
 
+def evidence_upload() -> dict:
+    boundary, body = encode_multipart(MultiDict({"file": FileStorage(io.BytesIO(files.pdf()), filename="Biên bản.pdf")}))
+    return {"data": body, "content_type": f"multipart/form-data; boundary={boundary}"}
+
+
+@pytest.fixture
+def scoped_ids(client, auth, ids):
+    """`ids`, plus evidence uploaded in this test by canbo.vhkhtt to its agency's assignment."""
+    response = client.post(f"/api/v1/assignments/{ids['a_vhkhtt']}/evidence", headers=auth("canbo.vhkhtt"), **evidence_upload())
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return {**ids, "evidence": response.get_json()["id"]}
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("method", "path", "body", "expected"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
-def test_matrix(client, auth, ids, role, method, path, body, expected):
+def test_matrix(client, auth, scoped_ids, role, method, path, body, expected):
+    ids = scoped_ids
     headers = {} if role == "anonymous" else auth(role)
-    kwargs = {"headers": headers}
+    kwargs = {"headers": headers, "buffered": True}
     if body == "plan-file":
         kwargs.update(data=bundled_plan(), content_type="application/yaml")
+    elif body == "evidence-file":
+        kwargs.update(evidence_upload())
     elif body is not None:
         kwargs["json"] = body
     response = client.open(resolve(path, ids), method=method, **kwargs)

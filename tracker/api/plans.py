@@ -47,7 +47,7 @@ _IMPORT_BODY = {
 @blp.route("/import")
 class PlanImport(MethodView):
     @admin_required
-    @accepts(*YAML_TYPES)
+    @accepts("application/json", *YAML_TYPES)
     @blp.doc(requestBody=_IMPORT_BODY)
     @blp.response(200, ImportResultSchema)
     @blp.alt_response(422, description="The file is invalid; `errors` names each field path")

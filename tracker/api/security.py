@@ -7,7 +7,7 @@ from __future__ import annotations
 from copy import deepcopy
 from functools import wraps
 
-from flask import Flask, g
+from flask import Flask
 from flask_jwt_extended import current_user, jwt_required
 from flask_jwt_extended.exceptions import (
     JWTDecodeError, NoAuthorizationError, RevokedTokenError, UserLookupError, WrongTokenError,
@@ -66,9 +66,8 @@ def _token_problem(error: Exception):
 
 
 def current_principal() -> Principal:
-    if "principal" not in g:
-        g.principal = principal_of(current_user)
-    return g.principal
+    """The signed-in user as the access rules see them (memberships loaded with the user)."""
+    return principal_of(current_user)
 
 
 def login_required(**jwt_options):

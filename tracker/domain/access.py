@@ -62,3 +62,18 @@ def can_see_work_of(principal: Principal, org_id: int, ancestor_ids: Iterable[in
 def can_administer(principal: Principal) -> bool:
     """Users, organisations and plans are administered by admins only."""
     return principal.is_admin
+
+
+def can_contribute_to(principal: Principal, org_id: int, ancestor_ids: Iterable[int]) -> bool:
+    """Whether the principal may add to an organisation's work (report, upload evidence):
+    its officers, leaders over it, and admins. Viewers only read."""
+    if principal.is_admin or org_id in principal.own_organizations:
+        return True
+    return bool(principal.organizations_with(MemberRole.LEADER) & ({org_id} | set(ancestor_ids)))
+
+
+def can_withdraw_evidence(principal: Principal, uploaded_by_id: int, assignment_completed: bool) -> bool:
+    """The uploader may withdraw before the assignment is approved; an admin at any time."""
+    if principal.is_admin:
+        return True
+    return principal.user_id == uploaded_by_id and not assignment_completed

@@ -7,8 +7,8 @@ import datetime as dt
 import re
 
 # III.3.2 = section III, group 3, bullet 2; IV.4.1 = section IV, item 4, first duty.
-REF_PATTERN = re.compile(r"^(?P<section>[IVX]+)(?:\.[1-9][0-9]{0,2}){1,4}$")
-ORG_CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,63}$")
+REF_PATTERN = re.compile(r"^(?P<section>[IVX]+)(?:\.[1-9][0-9]{0,2}){1,4}\Z")
+ORG_CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,63}\Z")
 
 
 def section_of(ref: str) -> str:

@@ -26,6 +26,8 @@ class Organization(Timestamped, db.Model):
     valid_to: Mapped[dt.date | None] = mapped_column(Date)
     successor_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id", ondelete="RESTRICT"))
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # fold(code, name, short name): accent- and case-insensitive search on every database.
+    search_key: Mapped[str] = mapped_column(String(600), default="")
 
     parent: Mapped["Organization | None"] = relationship(
         remote_side=[id], foreign_keys=[parent_id], back_populates="children"

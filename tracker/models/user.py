@@ -21,6 +21,8 @@ class User(Timestamped, db.Model):
     phone: Mapped[str | None] = mapped_column(String(32))
     email: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # fold(username, full name, email): accent- and case-insensitive search on every database.
+    search_key: Mapped[str] = mapped_column(String(600), default="")
 
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="Membership.id"

@@ -3,7 +3,7 @@ from marshmallow import fields, validate
 
 from tracker.domain.access import MemberRole
 
-USERNAME = validate.Regexp(r"^[A-Za-z0-9._-]{3,64}$", error="3–64 ký tự A-Z, 0-9, '.', '_' hoặc '-'. 3–64 characters of A-Z, 0-9, . _ -")
+USERNAME = validate.Regexp(r"^[A-Za-z0-9._-]{3,64}\Z", error="3–64 ký tự A-Z, 0-9, '.', '_' hoặc '-'. 3–64 characters of A-Z, 0-9, . _ -")
 PASSWORD = validate.Length(min=10, max=256, error="Mật khẩu dài 10–256 ký tự. Passwords have 10–256 characters.")
 
 
@@ -19,7 +19,7 @@ class UserSchema(ma.Schema):
     username = fields.String(required=True, validate=USERNAME)
     password = fields.String(required=True, load_only=True, validate=PASSWORD)
     full_name = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    phone = fields.String(allow_none=True, validate=validate.Regexp(r"^\+?[0-9 .()-]{6,32}$"))
+    phone = fields.String(allow_none=True, validate=validate.Regexp(r"^\+?[0-9 .()-]{6,32}\Z"))
     email = fields.Email(allow_none=True, validate=validate.Length(max=255))
     is_active = fields.Boolean(dump_only=True)
     memberships = fields.List(fields.Nested(MembershipSchema), load_default=list)
@@ -28,7 +28,7 @@ class UserSchema(ma.Schema):
 class UserUpdateSchema(ma.Schema):
     password = fields.String(load_only=True, validate=PASSWORD)
     full_name = fields.String(validate=validate.Length(min=1, max=255))
-    phone = fields.String(allow_none=True, validate=validate.Regexp(r"^\+?[0-9 .()-]{6,32}$"))
+    phone = fields.String(allow_none=True, validate=validate.Regexp(r"^\+?[0-9 .()-]{6,32}\Z"))
     email = fields.Email(allow_none=True, validate=validate.Length(max=255))
     is_active = fields.Boolean()
     memberships = fields.List(fields.Nested(MembershipSchema))

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
-from tracker.models import Membership, Organization, User
-from tracker.services.auth import hash_password
+from tracker.models import Organization, User
+from tracker.services.users import create_user
 
 DEMO_PASSWORD = "KimDong@2025"
 
@@ -33,17 +33,13 @@ def ensure_demo_users() -> int:
     if missing:
         raise ValidationFailed(f"Thiếu đơn vị cho người dùng mẫu: {', '.join(sorted(missing))}. Load the plan first.")
     existing = set(db.session.scalars(select(User.username).where(User.username.in_([u[0] for u in DEMO_USERS]))))
-    password_hash = hash_password(DEMO_PASSWORD)
     created = 0
     for username, full_name, phone, email, memberships in DEMO_USERS:
         if username in existing:
             continue
-        db.session.add(
-            User(
-                username=username, password_hash=password_hash, full_name=full_name, phone=phone, email=email, is_active=True,
-                memberships=[Membership(organization=orgs[code], role=role) for code, role in memberships],
-            )
-        )
+        create_user({
+            "username": username, "password": DEMO_PASSWORD, "full_name": full_name, "phone": phone, "email": email,
+            "memberships": [{"organization_id": orgs[code].id, "role": role} for code, role in memberships],
+        })
         created += 1
-    db.session.flush()
     return created

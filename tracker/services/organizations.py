@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 
+from tracker.domain.text import fold, like_pattern
 from tracker.errors import Conflict, NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.models import Organization
@@ -21,9 +22,12 @@ def organizations_query(*, parent_id: int | None = None, roots: bool = False, ki
     if kind:
         stmt = stmt.where(Organization.kind == kind)
     if q:
-        pattern = f"%{q}%"
-        stmt = stmt.where(or_(Organization.code.ilike(pattern), Organization.name.ilike(pattern)))
+        stmt = stmt.where(Organization.search_key.like(like_pattern(q), escape="\\"))
     return stmt
+
+
+def refresh_search_key(org: Organization) -> None:
+    org.search_key = fold(" ".join(filter(None, (org.code, org.name, org.short_name))))
 
 
 def get_organization(org_id: int) -> Organization:
@@ -49,6 +53,7 @@ def create_organization(data: dict) -> Organization:
         code=data["code"], name=data["name"], short_name=data.get("short_name"), kind=data["kind"],
         parent=_existing(data.get("parent_id"), "parent_id"), valid_from=data.get("valid_from"), is_demo=False,
     )
+    refresh_search_key(org)
     db.session.add(org)
     db.session.flush()
     return org
@@ -58,6 +63,7 @@ def update_organization(org: Organization, data: dict) -> Organization:
     for name in ("name", "short_name", "kind", "valid_from"):
         if name in data:
             setattr(org, name, data[name])
+    refresh_search_key(org)
     if "parent_id" in data and data["parent_id"] != org.parent_id:
         parent = _existing(data["parent_id"], "parent_id")
         if parent is not None and (parent.id == org.id or org.id in ancestor_ids(parent.id)):

@@ -16,6 +16,7 @@ import yaml
 from sqlalchemy import select
 
 from tracker.domain.plans import cycles, group_number_of, occurrence_due_date, parent_ref, section_of
+from tracker.domain.text import fold
 from tracker.errors import ValidationFailed, flatten_errors
 from tracker.extensions import db
 from tracker.models import Action, Assignment, AssignmentEvent, Organization, Plan, TaskGroup
@@ -226,7 +227,8 @@ def import_plan(doc: dict) -> ImportResult:
         org, _ = _upsert(
             Organization,
             {"code": entry["code"]},
-            {"name": entry["name"], "short_name": entry["short_name"], "kind": entry["kind"], "parent": parent, "is_demo": entry["demo"]},
+            {"name": entry["name"], "short_name": entry["short_name"], "kind": entry["kind"], "parent": parent, "is_demo": entry["demo"],
+             "search_key": fold(" ".join(filter(None, (entry["code"], entry["name"], entry["short_name"]))))},
             org_tally,
             existing=orgs.get(entry["code"]),
         )

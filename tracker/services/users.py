@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
+from tracker.domain.access import MemberRole
+from tracker.domain.text import fold, like_pattern
 from tracker.errors import Conflict, NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.models import Membership, Organization, User
@@ -14,8 +16,7 @@ from tracker.services.auth import hash_password
 def users_query(*, q: str | None = None, organization_id: int | None = None, active: bool | None = None) -> Select:
     stmt = select(User).options(selectinload(User.memberships).selectinload(Membership.organization)).order_by(User.username)
     if q:
-        pattern = f"%{q.lower()}%"
-        stmt = stmt.where(or_(User.username.like(pattern), User.full_name.ilike(f"%{q}%")))
+        stmt = stmt.where(User.search_key.like(like_pattern(q), escape="\\"))
     if organization_id is not None:
         stmt = stmt.where(User.id.in_(select(Membership.user_id).where(Membership.organization_id == organization_id)))
     if active is not None:
@@ -30,6 +31,10 @@ def get_user(user_id: int) -> User:
     if user is None:
         raise NotFound(f"Không có người dùng {user_id}. No such user.", code="user.not_found")
     return user
+
+
+def _refresh_search_key(user: User) -> None:
+    user.search_key = fold(" ".join(filter(None, (user.username, user.full_name, user.email))))
 
 
 def _memberships(entries: list[dict], field: str = "memberships") -> list[Membership]:
@@ -61,15 +66,21 @@ def create_user(data: dict) -> User:
         is_active=True,
         memberships=_memberships(data.get("memberships", [])),
     )
+    _refresh_search_key(user)
     db.session.add(user)
     db.session.flush()
     return user
 
 
 def update_user(user: User, data: dict) -> User:
+    if data.get("is_active") is False:
+        _refuse_losing_last_admin(user)
+    if "memberships" in data and not any(m["role"] == MemberRole.ADMIN for m in data["memberships"]):
+        _refuse_losing_last_admin(user)
     for name in ("full_name", "phone", "email", "is_active"):
         if name in data:
             setattr(user, name, data[name])
+    _refresh_search_key(user)
     if "password" in data:
         user.password_hash = hash_password(data["password"])
     if "memberships" in data:
@@ -82,5 +93,20 @@ def update_user(user: User, data: dict) -> User:
 
 def deactivate_user(user: User) -> None:
     """A deactivated user's tokens stop working at once: every request looks the user up."""
+    _refuse_losing_last_admin(user)
     user.is_active = False
     db.session.flush()
+
+
+def _refuse_losing_last_admin(user: User) -> None:
+    """Someone must be left to administer: the last active admin cannot be deactivated or demoted."""
+    if not user.is_active or not any(m.role == MemberRole.ADMIN for m in user.memberships):
+        return
+    others = db.session.scalar(
+        select(func.count(func.distinct(User.id)))
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.role == MemberRole.ADMIN, User.is_active.is_(True), User.id != user.id)
+    )
+    if not others:
+        raise Conflict("Đây là quản trị viên cuối cùng còn hoạt động. This is the last active administrator.",
+                       code="user.last_admin")

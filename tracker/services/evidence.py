@@ -1,0 +1,293 @@
+"""Evidence (minh chứng): accept an upload, list, read, withdraw, purge, and check the store.
+
+Order of writes, so that a failure never leaves a record without its object: the blob is
+stored first, then the record; if the record cannot be written, the blob is removed again
+(unless another record uses the same content). Orphaned blobs that a crash might still leave
+are found and removed by `check_store(repair=True)`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import time
+import zipfile
+from dataclasses import dataclass, field
+
+from flask import current_app
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import joinedload
+
+from tracker.domain.access import Principal, can_contribute_to, can_withdraw_evidence
+from tracker.domain.evidence import EvidenceRejected, check_content, check_filename, sniff
+from tracker.domain.vocabulary import Status
+from tracker.errors import AppError, Conflict, NotFound
+from tracker.extensions import db
+from tracker.models import Assignment, Evidence
+from tracker.models.base import utcnow
+from tracker.services import history
+from tracker.services.access import ancestor_ids, visible_organizations
+from tracker.services.assignments import get_assignment
+from tracker.storage import StagedUpload, StorageError, current_storage
+
+log = logging.getLogger("tracker.evidence")
+
+_STATUS_FOR = {
+    "evidence.too_large": 413, "evidence.quota_exceeded": 413, "evidence.empty": 422, "evidence.file_missing": 422,
+    "evidence.filename_missing": 422, "evidence.filename_control_chars": 422, "evidence.filename_too_long": 422,
+    "evidence.filename_path": 422,
+}
+
+
+class EvidenceError(AppError):
+    status = 415
+    code = "evidence.invalid"
+
+
+class Forbidden(AppError):
+    status = 403
+    code = "evidence.forbidden"
+
+
+def _reject(code: str, detail: str, **extra) -> EvidenceError:
+    return EvidenceError(detail, code=code, status=_STATUS_FOR.get(code, 415), **extra)
+
+
+def upload_limit() -> int:
+    return current_app.config["EVIDENCE_MAX_BYTES"]
+
+
+def too_large() -> EvidenceError:
+    return _reject("evidence.too_large", f"Tệp vượt quá {upload_limit() // 1048576} MiB. The file is too large.", max_bytes=upload_limit())
+
+
+def assignment_for_upload(principal: Principal, assignment_id: int) -> Assignment:
+    """The assignment, if the caller may add evidence to it (404 outside scope, 403 read-only)."""
+    assignment = get_assignment(principal, assignment_id)
+    if not can_contribute_to(principal, assignment.organization_id, ancestor_ids(assignment.organization_id)):
+        raise Forbidden("Bạn chỉ có quyền xem nhiệm vụ này. You may only read this assignment.")
+    if assignment.status == Status.CANCELLED:
+        raise Conflict("Nhiệm vụ đã hủy. The assignment is cancelled.", code="assignment.cancelled")
+    return assignment
+
+
+def _zip_facts(path: str) -> tuple[list[str], bytes | None]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()[:5000]
+            mimetype = archive.read("mimetype")[:200] if "mimetype" in names else None
+            return names, mimetype
+    except (zipfile.BadZipFile, OSError, KeyError, RuntimeError, NotImplementedError):
+        return [], None
+
+
+def _quota_check(organization_id: int, size: int) -> None:
+    quota = current_app.config["EVIDENCE_QUOTA_BYTES"]
+    if quota <= 0:
+        return
+    used = db.session.scalar(
+        select(func.coalesce(func.sum(Evidence.size), 0)).where(
+            Evidence.organization_id == organization_id, Evidence.content_purged_at.is_(None)
+        )
+    )
+    if used + size > quota:
+        raise _reject(
+            "evidence.quota_exceeded",
+            f"Đơn vị đã dùng {used // 1048576} MiB trên hạn mức {quota // 1048576} MiB. "
+            "The organisation's evidence storage quota would be exceeded.",
+            quota_bytes=quota, used_bytes=used,
+        )
+
+
+@dataclass
+class Upload:
+    evidence: Evidence
+    blob_created: bool  # this request stored the content: undo it if the commit fails
+
+
+def add_evidence(assignment: Assignment, staged: StagedUpload | None, filename: str | None,
+                 description: str | None, actor_id: int) -> Upload:
+    """Check the staged upload, store its content, and record it (flushed, not committed)."""
+    if staged is None:
+        raise _reject("evidence.file_missing", "Thiếu tệp (trường `file`). No file part named `file`.")
+    try:
+        name, extension = check_filename(filename)
+        if staged.size == 0:
+            raise EvidenceRejected("evidence.empty", "Tệp rỗng. The file is empty.")
+        if staged.size > upload_limit():
+            raise too_large()
+        members, mimetype = _zip_facts(staged.path) if staged.head.startswith(b"PK") else ([], None)
+        kind = check_content(extension, sniff(staged.head, members, mimetype))
+    except EvidenceRejected as rejected:
+        raise _reject(rejected.code, rejected.detail, **rejected.extra) from None
+    _quota_check(assignment.organization_id, staged.size)
+
+    sha256 = staged.hexdigest()
+    storage = current_storage()
+    try:
+        created = storage.put(staged, sha256)
+    except StorageError:
+        log.exception("evidence storage failed for assignment %s", assignment.id)
+        raise AppError("Kho lưu trữ minh chứng tạm thời không ghi được; vui lòng thử lại. Evidence storage is unavailable; try again.",
+                       code="evidence.storage_unavailable", status=503, headers={"Retry-After": "30"}) from None
+    try:
+        evidence = Evidence(
+            assignment=assignment, organization_id=assignment.organization_id, sha256=sha256, size=staged.size,
+            media_type=kind.media_type, original_name=name, description=description, uploaded_by_id=actor_id,
+        )
+        db.session.add(evidence)
+        db.session.flush()
+        history.record(
+            assignment, "evidence_added", actor_id=actor_id,
+            new={"evidence_id": evidence.id, "name": name, "sha256": sha256, "size": staged.size}, note=description,
+        )
+        db.session.flush()
+    except Exception:
+        discard_if_unreferenced(sha256, created)
+        raise
+    return Upload(evidence, created)
+
+
+def discard_if_unreferenced(sha256: str, created: bool) -> None:
+    """After a failed write: remove a blob this request created, unless a record uses it."""
+    db.session.rollback()
+    if not created:
+        return
+    if db.session.scalar(select(Evidence.id).where(Evidence.sha256 == sha256).limit(1)) is None:
+        try:
+            current_storage().delete(sha256)
+        except StorageError:
+            log.exception("could not remove blob %s after a failed upload; evidence-check will", sha256)
+    db.session.rollback()
+
+
+def commit_upload(upload: Upload) -> Evidence:
+    """The request's one commit; if it fails, the new blob goes too."""
+    sha256 = upload.evidence.sha256
+    try:
+        db.session.commit()
+    except Exception:
+        discard_if_unreferenced(sha256, upload.blob_created)
+        raise
+    return upload.evidence
+
+
+def _scoped(principal: Principal) -> Select:
+    return (
+        select(Evidence)
+        .options(joinedload(Evidence.uploaded_by), joinedload(Evidence.withdrawn_by), joinedload(Evidence.assignment))
+        .where(visible_organizations(principal, Evidence.organization_id))
+    )
+
+
+def evidence_of(principal: Principal, assignment_id: int) -> Select:
+    get_assignment(principal, assignment_id)
+    return _scoped(principal).where(Evidence.assignment_id == assignment_id).order_by(Evidence.id)
+
+
+def get_evidence(principal: Principal, evidence_id: int) -> Evidence:
+    evidence = db.session.scalar(_scoped(principal).where(Evidence.id == evidence_id))
+    if evidence is None:
+        raise NotFound(f"Không có minh chứng {evidence_id}. No such evidence.", code="evidence.not_found")
+    return evidence
+
+
+@dataclass
+class Content:
+    evidence: Evidence
+    size: int
+    reader: object
+
+
+def open_content(principal: Principal, evidence_id: int) -> Content:
+    evidence = get_evidence(principal, evidence_id)
+    if evidence.content_purged_at is not None:
+        raise AppError("Nội dung minh chứng đã bị xóa sau khi rút. The content was purged after withdrawal.",
+                       code="evidence.purged", status=410)
+    try:
+        storage = current_storage()
+        return Content(evidence, storage.size(evidence.sha256), storage.open(evidence.sha256))
+    except StorageError:
+        log.exception("evidence %s content unreadable", evidence_id)
+        raise AppError("Không đọc được nội dung minh chứng. The content cannot be read now.",
+                       code="evidence.storage_unavailable", status=503, headers={"Retry-After": "30"}) from None
+
+
+def withdraw(principal: Principal, evidence_id: int, reason: str) -> Evidence:
+    evidence = get_evidence(principal, evidence_id)
+    if evidence.is_withdrawn:
+        raise Conflict("Minh chứng đã được rút. Already withdrawn.", code="evidence.already_withdrawn")
+    completed = evidence.assignment.status == Status.COMPLETED
+    if not can_withdraw_evidence(principal, evidence.uploaded_by_id, completed):
+        if completed and principal.user_id == evidence.uploaded_by_id:
+            raise Conflict("Nhiệm vụ đã được duyệt hoàn thành. The assignment is already approved.", code="evidence.assignment_completed")
+        raise Forbidden("Chỉ người tải lên (trước khi duyệt) hoặc quản trị viên được rút. Only the uploader or an admin may withdraw.",
+                        code="evidence.withdraw_forbidden")
+    evidence.withdrawn_at = utcnow()
+    evidence.withdrawn_by_id = principal.user_id
+    evidence.withdrawal_reason = reason
+    history.record(evidence.assignment, "evidence_withdrawn", actor_id=principal.user_id,
+                   old={"evidence_id": evidence.id, "name": evidence.original_name}, note=reason)
+    db.session.flush()
+    return evidence
+
+
+def purge_withdrawn(older_than_days: int = 0) -> list[str]:
+    """Mark withdrawn evidence purged (committed), then delete blobs no live record uses."""
+    cutoff = utcnow().timestamp() - older_than_days * 86400
+    candidates = [
+        e for e in db.session.scalars(select(Evidence).where(Evidence.withdrawn_at.is_not(None), Evidence.content_purged_at.is_(None)))
+        if _timestamp(e.withdrawn_at) <= cutoff
+    ]
+    for evidence in candidates:
+        evidence.content_purged_at = utcnow()
+    db.session.commit()
+    shas = {e.sha256 for e in candidates}
+    live = set(db.session.scalars(select(Evidence.sha256).where(Evidence.sha256.in_(shas), Evidence.content_purged_at.is_(None))))
+    removed = sorted(shas - live)
+    for sha256 in removed:
+        current_storage().delete(sha256)
+    return removed
+
+
+def _timestamp(moment: dt.datetime) -> float:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).timestamp()
+
+
+@dataclass
+class StoreReport:
+    missing: list[str] = field(default_factory=list)  # a live record whose blob is gone
+    orphans: list[str] = field(default_factory=list)  # a blob no live record uses
+    bad_hashes: list[str] = field(default_factory=list)  # a blob whose content is not its name
+    stale_staging: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not (self.missing or self.orphans or self.bad_hashes or self.stale_staging)
+
+
+def check_store(*, verify_hashes: bool = False, repair: bool = False, staging_grace_seconds: int = 3600) -> StoreReport:
+    storage = current_storage()
+    live = set(db.session.scalars(select(Evidence.sha256).where(Evidence.content_purged_at.is_(None)).distinct()))
+    stored = set(storage.keys())
+    report = StoreReport(missing=sorted(live - stored), orphans=sorted(stored - live))
+    if verify_hashes:
+        report.bad_hashes = sorted(sha for sha in live & stored if storage.hash_of(sha) != sha)
+    staging = storage.staging_dir()
+    if os.path.isdir(staging):
+        now = time.time()
+        report.stale_staging = sorted(
+            os.path.join(staging, n) for n in os.listdir(staging)
+            if now - os.path.getmtime(os.path.join(staging, n)) > staging_grace_seconds
+        )
+    if repair:
+        for sha256 in report.orphans:
+            storage.delete(sha256)
+            report.repaired.append(sha256)
+        for path in report.stale_staging:
+            os.remove(path)
+            report.repaired.append(path)
+        report.orphans, report.stale_staging = [], []
+    return report
