@@ -60,7 +60,7 @@ def database_url(tmp_path_factory) -> str:
         pytest.exit(f"PostgreSQL at {make_url(url).render_as_string()} is unreachable: {exc}", 2)
 
 
-def test_config(database_url: str, storage_root: Path, **overrides) -> dict:
+def app_config(database_url: str, storage_root: Path, **overrides) -> dict:
     """The configuration of an app under test: the run's database, evidence under `storage_root`."""
     return {
         "TRACKER_ENV": "testing",
@@ -83,7 +83,7 @@ def load_baseline(app) -> None:
 
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
-    app = create_app(test_config(database_url, tmp_path_factory.mktemp("storage")))
+    app = create_app(app_config(database_url, tmp_path_factory.mktemp("storage")))
     load_baseline(app)
     yield app
     with app.app_context():

@@ -31,6 +31,12 @@ class TrackerRequest(Request):
 
     staged_uploads: list[StagedUpload]
 
+    def make_form_data_parser(self):
+        # A truncated or malformed multipart body must be an error, not an empty form.
+        parser = super().make_form_data_parser()
+        parser.silent = False
+        return parser
+
     def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
         staged = StagedUpload(current_storage().staging_dir())
         self.__dict__.setdefault("staged_uploads", []).append(staged)

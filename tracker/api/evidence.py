@@ -1,11 +1,11 @@
 from flask import Response, request
 from flask.views import MethodView
 from flask_jwt_extended import current_user
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 from werkzeug.wsgi import wrap_file
 
 from tracker.api.security import current_principal, login_required
-from tracker.errors import ValidationFailed
+from tracker.errors import BadRequest, ValidationFailed
 from tracker.extensions import db
 from tracker.schemas.evidence import UPLOAD_BODY, EvidenceSchema, WithdrawSchema
 from tracker.services import evidence
@@ -45,6 +45,9 @@ class AssignmentEvidence(MethodView):
             description = request.form.get("description") or None
         except RequestEntityTooLarge:
             raise evidence.too_large() from None
+        except (ClientDisconnected, ValueError):
+            raise BadRequest("Nội dung tải lên không đầy đủ hoặc sai định dạng multipart. The upload was cut off or is not valid multipart.",
+                             code="request.incomplete_body") from None
         if description and len(description) > 2000:
             raise ValidationFailed(errors={"description": ["Tối đa 2000 ký tự. At most 2000 characters."]})
         staged = upload.stream if upload is not None else None

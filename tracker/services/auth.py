@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import math
 from dataclasses import dataclass
@@ -21,8 +22,12 @@ from tracker.models.base import utcnow
 
 log = logging.getLogger("tracker.auth")
 _hasher = PasswordHasher()
-# Verified against when the username is unknown, so both failures take the same time.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-0000")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the username is unknown, so that both failures take the same time."""
+    return _hasher.hash("not-a-real-password-0000")
 
 
 class AuthError(AppError):
@@ -107,7 +112,7 @@ def login(username: str, password: str, client_address: str) -> TokenPair | Auth
     keys = _throttle_keys(username, client_address)
     _check_throttle(keys, now)
     user = db.session.scalar(select(User).where(User.username == username))
-    ok = _verify(user.password_hash if user else _DUMMY_HASH, password)
+    ok = _verify(user.password_hash if user else _dummy_hash(), password)
     if user is not None and ok and user.is_active:
         db.session.execute(delete(LoginFailure).where(LoginFailure.key == keys[0][0]))
         if _hasher.check_needs_rehash(user.password_hash):
