@@ -21,7 +21,7 @@ from tests import evidence_files as files
 from tracker.cli import bundled_plan
 from tracker.domain.access import can_see_work_of
 from tracker.extensions import db
-from tracker.models import Assignment, Organization, Plan, User
+from tracker.models import Action, Assignment, Organization, Plan, User
 from tracker.services.access import ancestor_ids, principal_of, visible_organizations
 
 ROLES = ["anonymous", "admin", "lanhdao.huyen", "lanhdao.ubnd", "canbo.vhkhtt", "canbo.noivu", "giamsat.tgdv"]
@@ -44,6 +44,7 @@ def ids(app):
             "a_vhkhtt": assignment_of("PVHKHTT-KD"),  # a department: under UBND-KD and HU-KD
             "a_tgdv": assignment_of("BTGDV-KD"),  # a party board: under HU-KD, not UBND-KD
             "plan": db.session.scalar(select(Plan.id).where(Plan.code == "KH-NQ57/HU")),
+            "action": {ref: db.session.scalar(select(Action.id).where(Action.ref == ref)) for ref in ("III.1.1", "III.6.1", "IV.4.2")},
         }
 
 
@@ -86,6 +87,27 @@ MATRIX = [
     # Only the uploader (canbo.vhkhtt) or an admin may withdraw.
     ("POST", "/api/v1/evidence/{evidence}/withdraw", {"reason": "Tải nhầm tệp"},
      expect({"anonymous": 401, "admin": 200, "canbo.vhkhtt": 200, "canbo.noivu": 404}, 403)),
+    ("POST", "/api/v1/assignments", {"action_id": "{action:III.6.1}", "organization_id": "{org:PVHKHTT-KD}", "role": "coordinating"},
+     expect({"anonymous": 401, "admin": 201, "lanhdao.huyen": 201, "lanhdao.ubnd": 201}, 403)),
+    ("POST", "/api/v1/assignments/bulk", {"action_id": "{action:III.6.1}", "organization_ids": ["{org:PNV-KD}"], "role": "coordinating"},
+     expect({"anonymous": 401}, 200)),  # per-item results: a refused organisation is reported inside
+    ("POST", "/api/v1/assignments/transitions", {"items": [{"assignment_id": "{a_vhkhtt}", "to": "in_progress"}]},
+     expect({"anonymous": 401}, 200)),
+    ("PATCH", "/api/v1/assignments/{a_vhkhtt}", {"progress": 10}, expect({"anonymous": 401, "canbo.noivu": 404, "giamsat.tgdv": 403}, 200)),
+    ("POST", "/api/v1/assignments/{a_vhkhtt}/transitions", {"to": "in_progress"},
+     expect({"anonymous": 401, "canbo.noivu": 404, "giamsat.tgdv": 403}, 200)),
+    ("GET", "/api/v1/assignments/{a_vhkhtt}/history", None, expect({"anonymous": 401, "canbo.noivu": 404}, 200)),
+    ("GET", "/api/v1/assignments/{a_vhkhtt}/extensions", None, expect({"anonymous": 401, "canbo.noivu": 404}, 200)),
+    ("POST", "/api/v1/assignments/{a_tgdv}/extensions", {"new_due_date": "2031-01-01", "reason": "Chờ hướng dẫn của tỉnh"},
+     expect({"anonymous": 401, "admin": 201, "lanhdao.huyen": 201, "giamsat.tgdv": 403}, 404)),
+    ("POST", "/api/v1/assignments/{a_vhkhtt}/extensions/{extension}/decision", {"decision": "grant"},
+     expect({"anonymous": 401, "admin": 200, "lanhdao.huyen": 200, "lanhdao.ubnd": 200, "canbo.noivu": 404}, 403)),
+    ("POST", "/api/v1/plans/{plan}/actions", {"parent_id": "{action:III.1.1}", "text": "Tổ chức hội nghị quán triệt"},
+     expect({"anonymous": 401, "admin": 201, "lanhdao.huyen": 201}, 403)),
+    ("GET", "/api/v1/actions/{action:III.1.1}", None, READ_ALL),
+    ("PATCH", "/api/v1/actions/{action:III.1.1}", {"title": "Quán triệt Nghị quyết"}, expect({"anonymous": 401, "admin": 200, "lanhdao.huyen": 200}, 403)),
+    ("POST", "/api/v1/actions/{action:IV.4.2}/generate-assignments", None, expect({"anonymous": 401, "admin": 200, "lanhdao.huyen": 200}, 403)),
+    ("GET", "/api/v1/meta/labels", None, expect({}, 200)),
     ("GET", "/api/v1/healthz", None, expect({}, 200)),
     ("GET", "/api/v1/readyz", None, expect({}, 200)),
 ]
@@ -118,7 +140,21 @@ def scoped_ids(client, auth, ids):
     """`ids`, plus evidence uploaded in this test by canbo.vhkhtt to its agency's assignment."""
     response = client.post(f"/api/v1/assignments/{ids['a_vhkhtt']}/evidence", headers=auth("canbo.vhkhtt"), **evidence_upload())
     assert response.status_code == 201, response.get_data(as_text=True)
-    return {**ids, "evidence": response.get_json()["id"]}
+    extension = client.post(f"/api/v1/assignments/{ids['a_vhkhtt']}/extensions", headers=auth("canbo.vhkhtt"),
+                            json={"new_due_date": "2031-06-30", "reason": "Chờ kinh phí năm sau"})
+    assert extension.status_code == 201, extension.get_data(as_text=True)
+    return {**ids, "evidence": response.get_json()["id"], "extension": extension.get_json()["id"]}
+
+
+def resolve_body(body, ids):
+    """Placeholders such as "{org:PNV-KD}" inside a JSON body become ids."""
+    if isinstance(body, dict):
+        return {key: resolve_body(value, ids) for key, value in body.items()}
+    if isinstance(body, list):
+        return [resolve_body(value, ids) for value in body]
+    if isinstance(body, str) and body.startswith("{") and body.endswith("}"):
+        return int(resolve(body, ids))
+    return body
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -126,13 +162,15 @@ def scoped_ids(client, auth, ids):
 def test_matrix(client, auth, scoped_ids, role, method, path, body, expected):
     ids = scoped_ids
     headers = {} if role == "anonymous" else auth(role)
+    if method == "PATCH" and "/assignments/" in path:
+        headers["If-Match"] = "*"  # required there; any current version
     kwargs = {"headers": headers, "buffered": True}
     if body == "plan-file":
         kwargs.update(data=bundled_plan(), content_type="application/yaml")
     elif body == "evidence-file":
         kwargs.update(evidence_upload())
     elif body is not None:
-        kwargs["json"] = body
+        kwargs["json"] = resolve_body(body, ids)
     response = client.open(resolve(path, ids), method=method, **kwargs)
     assert response.status_code == expected[role], response.get_data(as_text=True)
     if response.status_code >= 400:

@@ -1,8 +1,14 @@
+from flask import request
 from flask.views import MethodView
 
 from tracker.api.security import current_principal, login_required
-from tracker.schemas.assignment import AssignmentQuerySchema, AssignmentSchema
-from tracker.services import assignments
+from tracker.extensions import db
+from tracker.schemas.assignment import (
+    AsOfSchema, AssignmentCreateSchema, AssignmentPatchSchema, AssignmentQuerySchema, AssignmentSchema, BulkAssignSchema,
+    BulkResultSchema, BulkTransitionSchema, EventSchema, ExtensionDecisionSchema, ExtensionRequestSchema, ExtensionSchema,
+    TransitionSchema,
+)
+from tracker.services import assignments, clock, planning, workflow
 from tracker.services.pagination import SQLPage
 from tracker.web import Blueprint
 
@@ -10,22 +16,144 @@ URL_PREFIX = "/assignments"
 blp = Blueprint("assignments", __name__, description="Phân công: assignments, limited to the caller's scope")
 
 
+def _summary(results: list[dict]) -> dict:
+    failed = sum(1 for r in results if r["status"] >= 400)
+    return {"succeeded": len(results) - failed, "failed": failed, "results": results}
+
+
+def _with_etag(classified: assignments.Classified):
+    return classified, 200, {"ETag": f'"{classified.etag}"'}
+
+
 @blp.route("")
 class Assignments(MethodView):
     @login_required()
     @blp.arguments(AssignmentQuerySchema, location="query")
     @blp.response(200, AssignmentSchema(many=True))
-    @blp.paginate(SQLPage)
-    def get(self, args):
-        """Assignments in the caller's scope"""
-        return assignments.assignments_query(current_principal(), **args)
+    @blp.paginate()
+    def get(self, args, pagination_parameters):
+        """Assignments in the caller's scope, filtered, sorted, paged, each classified as of `as_of`"""
+        as_of = args.pop("as_of", None) or clock.today()
+        stmt = assignments.assignments_query(current_principal(), as_of=as_of, **args)
+        page = SQLPage(stmt, pagination_parameters)
+        pagination_parameters.item_count = page.item_count
+        return [assignments.Classified(a, as_of) for a in page.items]
+
+    @login_required()
+    @blp.arguments(AssignmentCreateSchema)
+    @blp.response(201, AssignmentSchema(many=True))
+    @blp.alt_response(403, description="Not a leader over this organisation")
+    @blp.alt_response(409, description="Already assigned (`assignment.exists`)")
+    def post(self, data):
+        """Assign an action to one organisation (a yearly action: one assignment per year)"""
+        created = planning.assign(current_principal(), data)
+        db.session.commit()
+        today = clock.today()
+        return [assignments.Classified(a, today) for a in created]
+
+
+@blp.route("/bulk", methods=["POST"])
+@login_required()
+@blp.arguments(BulkAssignSchema)
+@blp.response(200, BulkResultSchema)
+def bulk_assign(data):
+    """Assign one action to many organisations in one request: a result per organisation"""
+    results = planning.bulk_assign(current_principal(), data)
+    db.session.commit()
+    return _summary(results)
+
+
+@blp.route("/transitions", methods=["POST"])
+@login_required()
+@blp.arguments(BulkTransitionSchema)
+@blp.response(200, BulkResultSchema)
+def bulk_transition(data):
+    """Many transitions (e.g. approve many submissions) in one transaction: a result per item"""
+    results = workflow.bulk_transition(current_principal(), data["items"], today=clock.today())
+    db.session.commit()
+    return _summary(results)
 
 
 @blp.route("/<int:assignment_id>")
 class AssignmentDetail(MethodView):
     @login_required()
-    @blp.response(200, AssignmentSchema)
+    @blp.arguments(AsOfSchema, location="query")
+    @blp.response(200, AssignmentSchema, headers={"ETag": {"schema": {"type": "string"}, "description": "Send it back in If-Match"}})
     @blp.alt_response(404, description="No such assignment in the caller's scope")
+    def get(self, args, assignment_id):
+        """One assignment (404 outside the caller's scope), with its ETag"""
+        as_of = args.get("as_of") or clock.today()
+        return _with_etag(assignments.Classified(assignments.get_assignment(current_principal(), assignment_id), as_of))
+
+    @login_required()
+    @blp.arguments(AssignmentPatchSchema)
+    @blp.response(200, AssignmentSchema)
+    @blp.alt_response(403, description="Leaders change owner and due date; assigned officers progress and note")
+    @blp.alt_response(412, description="Stale: the If-Match ETag is not the current one (`assignment.stale`)")
+    @blp.alt_response(428, description="If-Match is required (`assignment.precondition_required`)")
+    @blp.doc(parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}])
+    def patch(self, data, assignment_id):
+        """Change owner, due date, progress or note; needs If-Match with the current ETag"""
+        principal = current_principal()
+        assignment = assignments.get_assignment(principal, assignment_id)
+        assignments.check_version(assignment, request.if_match, required=True)
+        assignments.update(principal, assignment, data)
+        db.session.commit()
+        return _with_etag(assignments.Classified(assignment, clock.today()))
+
+
+@blp.route("/<int:assignment_id>/transitions", methods=["POST"])
+@login_required()
+@blp.arguments(TransitionSchema)
+@blp.response(200, AssignmentSchema)
+@blp.alt_response(403, description="Read-only access")
+@blp.alt_response(409, description="Not allowed from the current status (`assignment.invalid_transition`, with `allowed`), or evidence missing")
+@blp.alt_response(412, description="If-Match given and stale")
+def transition(data, assignment_id):
+    """Move the assignment: start, submit, approve, return, block, resume, cancel"""
+    assignment = workflow.transition(current_principal(), assignment_id, data["to"], today=clock.today(),
+                                     note=data.get("note"), progress=data.get("progress"), if_match=request.if_match)
+    db.session.commit()
+    return _with_etag(assignments.Classified(assignment, clock.today()))
+
+
+@blp.route("/<int:assignment_id>/history")
+@login_required()
+@blp.response(200, EventSchema(many=True))
+@blp.paginate(SQLPage)
+def history(assignment_id):
+    """Every event, in order: actor, time, kind, old and new values, note"""
+    return assignments.history_of(current_principal(), assignment_id)
+
+
+@blp.route("/<int:assignment_id>/extensions")
+class Extensions(MethodView):
+    @login_required()
+    @blp.response(200, ExtensionSchema(many=True))
+    @blp.paginate(SQLPage)
     def get(self, assignment_id):
-        """One assignment (404 outside the caller's scope)"""
-        return assignments.get_assignment(current_principal(), assignment_id)
+        """Extension requests of the assignment"""
+        return workflow.extensions_of(current_principal(), assignment_id)
+
+    @login_required()
+    @blp.arguments(ExtensionRequestSchema)
+    @blp.response(201, ExtensionSchema)
+    @blp.alt_response(409, description="A request is already pending, or the assignment is closed")
+    def post(self, data, assignment_id):
+        """Ask for a later due date, with a reason"""
+        extension = workflow.request_extension(current_principal(), assignment_id, data["new_due_date"], data["reason"])
+        db.session.commit()
+        return extension
+
+
+@blp.route("/<int:assignment_id>/extensions/<int:extension_id>/decision", methods=["POST"])
+@login_required()
+@blp.arguments(ExtensionDecisionSchema)
+@blp.response(200, ExtensionSchema)
+@blp.alt_response(403, description="Only leaders over the organisation decide")
+@blp.alt_response(409, description="Already decided")
+def decide_extension(data, assignment_id, extension_id):
+    """Grant (the due date moves; the original stays) or refuse (with a reason)"""
+    extension = workflow.decide_extension(current_principal(), assignment_id, extension_id, data["decision"], data.get("note"))
+    db.session.commit()
+    return extension

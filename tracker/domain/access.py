@@ -67,7 +67,14 @@ def can_administer(principal: Principal) -> bool:
 def can_contribute_to(principal: Principal, org_id: int, ancestor_ids: Iterable[int]) -> bool:
     """Whether the principal may add to an organisation's work (report, upload evidence):
     its officers, leaders over it, and admins. Viewers only read."""
-    if principal.is_admin or org_id in principal.own_organizations:
+    if org_id in principal.own_organizations:
+        return True
+    return can_approve_for(principal, org_id, ancestor_ids)
+
+
+def can_approve_for(principal: Principal, org_id: int, ancestor_ids: Iterable[int]) -> bool:
+    """Leaders over an organisation (and admins) approve, return, cancel, assign and extend."""
+    if principal.is_admin:
         return True
     return bool(principal.organizations_with(MemberRole.LEADER) & ({org_id} | set(ancestor_ids)))
 

@@ -1,12 +1,12 @@
 """Database models, one module per aggregate. Importing this package registers them all."""
 
-from tracker.models.assignment import Assignment, AssignmentEvent
+from tracker.models.assignment import Assignment, AssignmentEvent, Extension
 from tracker.models.evidence import Evidence
 from tracker.models.organization import Organization
 from tracker.models.plan import Action, Plan, TaskGroup
 from tracker.models.user import LoginFailure, Membership, RevokedToken, User
 
 __all__ = [
-    "Action", "Assignment", "AssignmentEvent", "Evidence", "LoginFailure", "Membership", "Organization", "Plan",
+    "Action", "Assignment", "AssignmentEvent", "Evidence", "Extension", "LoginFailure", "Membership", "Organization", "Plan",
     "RevokedToken", "TaskGroup", "User",
 ]

@@ -44,6 +44,8 @@ class Assignment(Timestamped, db.Model):
     submitted_on: Mapped[dt.date | None] = mapped_column(Date)
     completed_on: Mapped[dt.date | None] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(Text)
+    # fold(note): the assignment's own part of accent-insensitive search.
+    search_key: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     action: Mapped[Action] = relationship()
@@ -72,3 +74,32 @@ class AssignmentEvent(db.Model):
     note: Mapped[str | None] = mapped_column(Text)
 
     assignment: Mapped[Assignment] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+
+class Extension(db.Model):
+    """A request to move an assignment's due date (gia hạn), and the leader's decision.
+    The assignment keeps its original due date; a granted request moves the current one."""
+
+    __tablename__ = "extension"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending','granted','refused')", name="status"),
+        Index("ix_extension_assignment_id", "assignment_id"),
+        Index("ix_extension_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id", ondelete="RESTRICT"))
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    previous_due_date: Mapped[dt.date | None] = mapped_column(Date)
+    new_due_date: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+    assignment: Mapped[Assignment] = relationship()
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])

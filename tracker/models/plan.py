@@ -85,6 +85,8 @@ class Action(Timestamped, db.Model):
     recurrence_day: Mapped[int | None] = mapped_column(Integer)
     recurrence_from_year: Mapped[int | None] = mapped_column(Integer)
     recurrence_until_year: Mapped[int | None] = mapped_column(Integer)
+    # fold(ref, title, text): accent- and case-insensitive search on every database.
+    search_key: Mapped[str] = mapped_column(Text, default="")
 
     plan: Mapped[Plan] = relationship(back_populates="actions")
     group: Mapped[TaskGroup | None] = relationship(back_populates="actions")

@@ -1,7 +1,15 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from tracker.domain.vocabulary import Status
+from tracker.schemas.common import PersonSchema
+
+from tracker.domain.classification import TaskClass
+from tracker.domain.vocabulary import AssignmentRole, Status
+from tracker.schemas.plan_file import RecurrenceSchema as RecurrenceFileSchema
+from tracker.services.assignments import SORTS
+
+_STATUSES = [s.value for s in Status]
+_ROLES = [r.value for r in AssignmentRole]
 
 
 class ActionRefSchema(ma.Schema):
@@ -9,12 +17,21 @@ class ActionRefSchema(ma.Schema):
     ref = fields.String()
     title = fields.String(allow_none=True)
     plan_id = fields.Integer()
+    requires_evidence = fields.Boolean()
 
 
 class OrganizationRefSchema(ma.Schema):
     id = fields.Integer()
     code = fields.String()
     name = fields.String()
+    parent_id = fields.Integer(allow_none=True)
+
+
+class OwnerSchema(ma.Schema):
+    id = fields.Integer()
+    full_name = fields.String()
+    phone = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
 
 
 class AssignmentSchema(ma.Schema):
@@ -23,16 +40,150 @@ class AssignmentSchema(ma.Schema):
     organization = fields.Nested(OrganizationRefSchema)
     role = fields.String(metadata={"description": "lead (chủ trì) or coordinating (phối hợp)"})
     cycle = fields.Integer(metadata={"description": "0 for a one-off action, else the year of a yearly duty"})
-    owner_id = fields.Integer(allow_none=True)
-    original_due_date = fields.Date(allow_none=True)
-    due_date = fields.Date(allow_none=True)
+    owner = fields.Nested(OwnerSchema, allow_none=True)
+    original_due_date = fields.Date(allow_none=True, metadata={"description": "The due date first given; kept after extensions"})
+    due_date = fields.Date(allow_none=True, metadata={"description": "The current due date"})
+    extended = fields.Boolean(metadata={"description": "The due date differs from the original one"})
     status = fields.String()
     progress = fields.Integer()
-    completed_on = fields.Date(allow_none=True)
+    note = fields.String(allow_none=True)
+    submitted_on = fields.Date(allow_none=True)
+    completed_on = fields.Date(allow_none=True, metadata={"description": "The date of the approved submission"})
+    classification = fields.String(allow_none=True, metadata={"description": "As of `as_of`; null when cancelled"})
+    due_soon = fields.Boolean()
+    days_overdue = fields.Integer()
+    as_of = fields.Date()
     version = fields.Integer()
+    updated_at = fields.DateTime()
 
 
 class AssignmentQuerySchema(ma.Schema):
     organization_id = fields.Integer()
+    include_descendants = fields.Boolean(load_default=False, metadata={"description": "With organization_id: its whole subtree"})
     plan_id = fields.Integer()
-    status = fields.String(validate=validate.OneOf([s.value for s in Status]))
+    group = fields.Integer(validate=validate.Range(1, 99), metadata={"description": "Task group number"})
+    action_id = fields.Integer(metadata={"description": "The action, or actions split from it"})
+    role = fields.String(validate=validate.OneOf(_ROLES))
+    status = fields.String(validate=validate.OneOf(_STATUSES))
+    classification = fields.String(validate=validate.OneOf([c.value for c in TaskClass]))
+    owner_id = fields.Integer()
+    due_from = fields.Date()
+    due_to = fields.Date()
+    q = fields.String(validate=validate.Length(min=1, max=200), metadata={"description": "Accent-insensitive search: action text, organisation, note"})
+    as_of = fields.Date(metadata={"description": "Classify as of this date (default: today in Asia/Ho_Chi_Minh)"})
+    sort = fields.String(load_default="due_date", validate=validate.OneOf(list(SORTS)))
+
+
+class AsOfSchema(ma.Schema):
+    as_of = fields.Date()
+
+
+class AssignmentCreateSchema(ma.Schema):
+    action_id = fields.Integer(required=True)
+    organization_id = fields.Integer(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(_ROLES))
+    owner_id = fields.Integer(allow_none=True)
+    due_date = fields.Date(allow_none=True)
+
+
+class BulkAssignSchema(ma.Schema):
+    action_id = fields.Integer(required=True)
+    organization_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1, max=500))
+    role = fields.String(required=True, validate=validate.OneOf(_ROLES))
+    due_date = fields.Date(allow_none=True)
+
+
+class ItemResultSchema(ma.Schema):
+    index = fields.Integer()
+    status = fields.Integer(metadata={"description": "HTTP-like status of this item: 200, or the error's status"})
+    code = fields.String(metadata={"description": "The error's code, when it failed"})
+    detail = fields.String()
+    organization_id = fields.Integer()
+    assignment_id = fields.Integer()
+    assignment_ids = fields.List(fields.Integer())
+    new_status = fields.String()
+    version = fields.Integer()
+    allowed = fields.List(fields.String())
+    current = fields.String()
+
+
+class BulkResultSchema(ma.Schema):
+    succeeded = fields.Integer()
+    failed = fields.Integer()
+    results = fields.List(fields.Nested(ItemResultSchema))
+
+
+class AssignmentPatchSchema(ma.Schema):
+    owner_id = fields.Integer(allow_none=True, metadata={"description": "Leaders"})
+    due_date = fields.Date(allow_none=True, metadata={"description": "Leaders (an officer asks for an extension instead)"})
+    progress = fields.Integer(validate=validate.Range(0, 100), metadata={"description": "Assigned officers"})
+    note = fields.String(allow_none=True, validate=validate.Length(max=4000), metadata={"description": "Assigned officers"})
+    comment = fields.String(validate=validate.Length(max=2000), metadata={"description": "Recorded in the history with the change"})
+
+
+class TransitionSchema(ma.Schema):
+    to = fields.String(required=True, validate=validate.OneOf(_STATUSES))
+    note = fields.String(allow_none=True, validate=validate.Length(max=4000))
+    progress = fields.Integer(allow_none=True, validate=validate.Range(0, 100))
+
+
+class BulkTransitionItemSchema(TransitionSchema):
+    assignment_id = fields.Integer(required=True)
+
+
+class BulkTransitionSchema(ma.Schema):
+    items = fields.List(fields.Nested(BulkTransitionItemSchema), required=True, validate=validate.Length(min=1, max=500))
+
+
+class EventSchema(ma.Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    occurred_at = fields.DateTime()
+    actor = fields.Nested(PersonSchema, allow_none=True, metadata={"description": "null: the system (e.g. a plan import)"})
+    old_value = fields.Dict(allow_none=True)
+    new_value = fields.Dict(allow_none=True)
+    note = fields.String(allow_none=True)
+
+
+class ExtensionRequestSchema(ma.Schema):
+    new_due_date = fields.Date(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=5, max=4000))
+
+
+class ExtensionDecisionSchema(ma.Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(["grant", "refuse"]))
+    note = fields.String(allow_none=True, validate=validate.Length(max=4000))
+
+
+class ExtensionSchema(ma.Schema):
+    id = fields.Integer()
+    assignment_id = fields.Integer()
+    status = fields.String(metadata={"description": "pending, granted or refused"})
+    previous_due_date = fields.Date(allow_none=True)
+    new_due_date = fields.Date()
+    reason = fields.String()
+    requested_by = fields.Nested(PersonSchema)
+    requested_at = fields.DateTime()
+    decided_by = fields.Nested(PersonSchema, allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    decision_note = fields.String(allow_none=True)
+
+
+class RecurrenceInputSchema(RecurrenceFileSchema):
+    """A yearly due date: month and day, from one year until another."""
+
+
+class ActionWriteSchema(ma.Schema):
+    title = fields.String(allow_none=True, validate=validate.Length(max=255))
+    text = fields.String(validate=validate.Length(min=1, max=10000))
+    expected_output = fields.String(allow_none=True, validate=validate.Length(max=255))
+    requires_evidence = fields.Boolean()
+    due_date = fields.Date(allow_none=True)
+    recurrence = fields.Nested(RecurrenceInputSchema(), allow_none=True)
+
+
+class ActionCreateSchema(ActionWriteSchema):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=10000))
+    parent_id = fields.Integer(allow_none=True, metadata={"description": "Split this bullet: the new ref extends the parent's"})
+    ref = fields.String(validate=validate.Length(max=32), metadata={"description": "Required without parent_id, e.g. III.3.5"})
+    group = fields.Integer(allow_none=True, metadata={"description": "Task group number, without parent_id"})

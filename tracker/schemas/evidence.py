@@ -1,10 +1,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-
-class PersonSchema(ma.Schema):
-    id = fields.Integer()
-    full_name = fields.String()
+from tracker.schemas.common import PersonSchema
 
 
 class EvidenceSchema(ma.Schema):

@@ -278,6 +278,7 @@ def import_plan(doc: dict) -> ImportResult:
                 "recurrence_day": recurrence.get("day"),
                 "recurrence_from_year": recurrence.get("from_year"),
                 "recurrence_until_year": recurrence.get("until_year"),
+                "search_key": fold(" ".join(filter(None, (entry["ref"], entry["title"], entry["text"])))),
             },
             result.actions,
             existing=actions.get(entry["ref"]),
