@@ -44,7 +44,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def _sqlite_begin(conn) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # IMMEDIATE: take the write lock at the start, so that concurrent writers queue (busy_timeout)
+    # instead of failing when a read transaction tries to become a write transaction.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _register_engine_events(app: Flask) -> None:
@@ -53,6 +55,16 @@ def _register_engine_events(app: Flask) -> None:
         if engine.dialect.name == "sqlite" and not event.contains(engine, "connect", _sqlite_pragmas):
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "begin", _sqlite_begin)
+
+
+def _register_session_hygiene(app: Flask) -> None:
+    @app.after_request
+    def _discard_failed_work(response):
+        # An error answer never leaves half-done work in the session (it would be committed by
+        # nothing, but a later use of the same session must not see it either).
+        if response.status_code >= 400:
+            db.session.rollback()
+        return response
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -70,6 +82,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     web.init_app(app)
     db.init_app(app)
     _register_engine_events(app)
+    _register_session_hygiene(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     jwt.init_app(app)
     api.init_app(app)

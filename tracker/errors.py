@@ -13,6 +13,7 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, current_app, g, request
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("tracker.errors")
@@ -201,6 +202,15 @@ def handle_app_error(error: AppError):
     )
 
 
+def handle_stale(error: StaleDataError):
+    """Two writers raced on the same version: the loser is told to reload, as with If-Match."""
+    log.info("stale update on %s %s: %s", request.method, request.path, error)
+    return problem_response(
+        412, "assignment.stale",
+        detail="Dữ liệu đã được người khác thay đổi; hãy tải lại. It changed while you were saving; reload it.",
+    )
+
+
 def handle_unexpected(error: Exception):
     log.exception(
         "unhandled %s on %s %s (request %s)",
@@ -218,4 +228,5 @@ def init_app(app: Flask) -> None:
     # Registered after flask-smorest's own HTTPException handler, so these win.
     app.register_error_handler(AppError, handle_app_error)
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(StaleDataError, handle_stale)
     app.register_error_handler(Exception, handle_unexpected)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from typing import IO
 
@@ -33,7 +34,7 @@ class LocalStorage(Storage):
         try:
             staged.flush()
             os.makedirs(os.path.dirname(target), exist_ok=True)
-            temporary = f"{target}.{os.getpid()}.tmp"
+            temporary = f"{target}.{uuid.uuid4().hex}.tmp"  # unique: concurrent puts of one blob never share it
             try:
                 os.link(staged.path, temporary)  # same filesystem: no copy
             except OSError:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import IO
 
 import boto3
+from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
@@ -39,6 +40,19 @@ class _RangeReader(io.RawIOBase):
         self._pos = max(0, base + offset)
         return self._pos
 
+    def readall(self) -> bytes:
+        """The rest of the object in one ranged GET (not in small default-sized pieces)."""
+        if self._pos >= self._size:
+            return b""
+        buffer = bytearray(self._size - self._pos)
+        view = memoryview(buffer)
+        while view:
+            count = self.readinto(view)
+            if not count:
+                break
+            view = view[count:]
+        return bytes(buffer[: len(buffer) - len(view)])
+
     def readinto(self, buffer) -> int:
         if self._pos >= self._size:
             return 0
@@ -66,10 +80,19 @@ class S3Storage(Storage):
             config=Config(retries={"max_attempts": 3, "mode": "standard"}, s3={"addressing_style": "path"}),
         )
         if create_bucket:
-            try:
-                self.client.head_bucket(Bucket=bucket)
-            except ClientError:
-                self.client.create_bucket(Bucket=bucket)
+            self._ensure_bucket(region or "us-east-1")
+
+    def _ensure_bucket(self, region: str) -> None:
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+            return
+        except ClientError:
+            pass
+        options = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        try:
+            self.client.create_bucket(Bucket=self.bucket, **options)
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageError(f"cannot create bucket {self.bucket}: {exc}") from exc
 
     def staging_dir(self) -> str:
         return self.staging
@@ -86,7 +109,7 @@ class S3Storage(Storage):
             staged.flush()
             self.client.upload_file(staged.path, self.bucket, self._key(sha256), Config=_TRANSFER,
                                     ExtraArgs={"Metadata": {"sha256": sha256}})
-        except (BotoCoreError, ClientError, OSError) as exc:
+        except (BotoCoreError, ClientError, S3UploadFailedError, OSError) as exc:
             raise StorageError(f"cannot store blob: {exc}") from exc
         return True
 
