@@ -53,7 +53,7 @@ def _report(result: plan_import.ImportResult) -> None:
 
 
 def _require_schema() -> None:
-    if not inspect(db.engine).has_table("plan"):
+    if not inspect(db.session.connection()).has_table("plan"):
         raise click.ClickException("The database has no tables yet: run `flask --app wsgi db upgrade` first.")
 
 
