@@ -35,8 +35,7 @@ class Assignments(MethodView):
         """Assignments in the caller's scope, filtered, sorted, paged, each classified as of `as_of`"""
         as_of = args.pop("as_of", None) or clock.today()
         stmt = assignments.assignments_query(current_principal(), as_of=as_of, **args)
-        page = SQLPage(stmt, pagination_parameters)
-        pagination_parameters.item_count = page.item_count
+        page = SQLPage(stmt, pagination_parameters)  # sets pagination_parameters.item_count (one COUNT)
         return [assignments.Classified(a, as_of) for a in page.items]
 
     @login_required()

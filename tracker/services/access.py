@@ -19,7 +19,7 @@ def principal_of(user: User) -> Principal:
 
 def subtree_ids(root_ids: set[int]) -> Select:
     """Ids of the given organisations and all their descendants (a recursive CTE)."""
-    tree = select(Organization.id).where(Organization.id.in_(sorted(root_ids))).cte("subtree", recursive=True)
+    tree = select(Organization.id).where(Organization.id.in_(sorted(root_ids))).cte(recursive=True)
     tree = tree.union(select(Organization.id).where(Organization.parent_id == tree.c.id))
     return select(tree.c.id)
 
@@ -44,3 +44,11 @@ def visible_organizations(principal: Principal, org_column) -> ColumnElement[boo
     if not clauses:
         return false()
     return clauses[0] if len(clauses) == 1 else clauses[0] | clauses[1]
+
+
+def approvable_organizations(principal: Principal, org_column) -> ColumnElement[bool]:
+    """A WHERE clause: organisations whose work this principal approves (leaders over them, admins)."""
+    if principal.is_admin:
+        return true()
+    leader_of = principal.organizations_with("leader")
+    return org_column.in_(subtree_ids(leader_of)) if leader_of else false()

@@ -56,13 +56,12 @@ def _base(principal: Principal) -> Select:
     )
 
 
-def assignments_query(principal: Principal, *, as_of: dt.date, organization_id: int | None = None,
-                      include_descendants: bool = False, plan_id: int | None = None, group: int | None = None,
-                      action_id: int | None = None, role: str | None = None, status: str | None = None,
-                      classification: str | None = None, owner_id: int | None = None, due_from: dt.date | None = None,
-                      due_to: dt.date | None = None, q: str | None = None, sort: str = "due_date") -> Select:
-    """One SELECT (joined, scoped, filtered, sorted) that the pager limits and counts."""
-    stmt = _base(principal).order_by(*SORTS[sort])
+def apply_filters(stmt: Select, *, as_of: dt.date, organization_id: int | None = None, include_descendants: bool = False,
+                  plan_id: int | None = None, group: int | None = None, action_id: int | None = None,
+                  role: str | None = None, status: str | None = None, classification: str | None = None,
+                  owner_id: int | None = None, due_from: dt.date | None = None, due_to: dt.date | None = None,
+                  q: str | None = None) -> Select:
+    """The /assignments filters, for any statement over Assignment joined with Action and Organization."""
     if organization_id is not None:
         if include_descendants:
             stmt = stmt.where(Assignment.organization_id.in_(subtree_ids({organization_id})))
@@ -86,11 +85,16 @@ def assignments_query(principal: Principal, *, as_of: dt.date, organization_id: 
     if q:
         pattern = like_pattern(q)
         stmt = stmt.where(or_(
-            Action.search_key.like(pattern, escape="\\\\"),
-            Organization.search_key.like(pattern, escape="\\\\"),
-            Assignment.search_key.like(pattern, escape="\\\\"),
+            Action.search_key.like(pattern, escape="\\"),
+            Organization.search_key.like(pattern, escape="\\"),
+            Assignment.search_key.like(pattern, escape="\\"),
         ))
     return stmt
+
+
+def assignments_query(principal: Principal, *, as_of: dt.date, sort: str = "due_date", **filters) -> Select:
+    """One SELECT (joined, scoped, filtered, sorted) that the pager limits and counts."""
+    return apply_filters(_base(principal).order_by(*SORTS[sort]), as_of=as_of, **filters)
 
 
 @dataclass(frozen=True)
