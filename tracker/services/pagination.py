@@ -1,5 +1,7 @@
 """Paging of SQL statements in the database, for flask-smorest's `@blp.paginate`."""
 
+from functools import cached_property
+
 from flask_smorest import Page
 from sqlalchemy import func, select
 from sqlalchemy.sql import Select
@@ -17,7 +19,16 @@ class SQLPage(Page):
             db.session.scalars(stmt.limit(self.page_params.page_size).offset(self.page_params.first_item)).unique()
         )
 
-    @property
+    @cached_property
     def item_count(self):
         stmt: Select = self.collection
         return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+
+
+class RowPage(SQLPage):
+    """The same for statements selecting columns: rows instead of ORM objects."""
+
+    @property
+    def items(self):
+        stmt: Select = self.collection
+        return list(db.session.execute(stmt.limit(self.page_params.page_size).offset(self.page_params.first_item)))
