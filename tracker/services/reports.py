@@ -152,7 +152,7 @@ def summary(principal: Principal, *, as_of: dt.date, by: str, **filters) -> dict
         total_soon += due_soon or 0
 
     if by == "organization":
-        rows = _organization_rows(principal, grouped, soon_by_key)
+        rows = _organization_rows(principal, grouped, soon_by_key, filters.get("organization_id"))
     elif by == "group":
         rows = [
             _row({"plan_id": plan_id, "plan_code": code, "group": number},
@@ -174,8 +174,10 @@ def summary(principal: Principal, *, as_of: dt.date, by: str, **filters) -> dict
     }
 
 
-def _organization_rows(principal: Principal, grouped: dict[tuple, dict[str, int]], soon: dict[tuple, int]) -> list[dict]:
-    """One row per visible organisation with work in its subtree; a parent's row includes its subtree."""
+def _organization_rows(principal: Principal, grouped: dict[tuple, dict[str, int]], soon: dict[tuple, int],
+                       root: int | None) -> list[dict]:
+    """One row per visible organisation with work in its subtree; a parent's row includes its subtree.
+    With an organisation filter, the rows stop at that organisation (its ancestors are not shown)."""
     tree = {org_id: parent_id for org_id, parent_id in db.session.execute(select(Organization.id, Organization.parent_id))}
     visible = dict(db.session.execute(
         select(Organization.id, Organization.code).where(visible_organizations(principal, Organization.id))
@@ -190,7 +192,7 @@ def _organization_rows(principal: Principal, grouped: dict[tuple, dict[str, int]
             for klass, count in counts.items():
                 rolled[node][klass] += count
             rolled_soon[node] += soon[(org_id,)]
-            node = tree.get(node)
+            node = None if node == root else tree.get(node)
     rows = []
     for org_id in sorted(rolled, key=lambda o: visible.get(o, "")):
         if org_id in visible:
