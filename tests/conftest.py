@@ -18,7 +18,7 @@ from tracker import create_app
 from tracker.cli import bundled_plan
 from tracker.config import normalise_database_url
 from tracker.extensions import db
-from tracker.models import User
+from tracker.models import Assignment, Organization, User
 from tracker.services import demo, plan_import
 
 REPO = Path(__file__).resolve().parents[1]
@@ -79,6 +79,22 @@ def load_baseline(app) -> None:
         demo.ensure_demo_users()
         db.session.commit()
         db.session.remove()
+
+
+def scratch_app(database_url: str, tmp_path: Path, name: str, *, username: str, org_code: str, **overrides):
+    """An app on a database of its own (baseline loaded), for tests that commit for real; with the
+    first assignment of `org_code` and bearer headers for `username`."""
+    app = create_app(app_config(fresh_database(database_url, tmp_path, name), tmp_path, **overrides))
+    load_baseline(app)
+    with app.app_context():
+        user_id = db.session.scalar(select(User.id).where(User.username == username))
+        target = db.session.scalar(
+            select(Assignment.id).join(Organization, Organization.id == Assignment.organization_id)
+            .where(Organization.code == org_code).order_by(Assignment.id).limit(1)
+        )
+        headers = {"Authorization": f"Bearer {create_access_token(identity=str(user_id))}"}
+        db.session.remove()
+    return app, target, headers
 
 
 @pytest.fixture(scope="session")

@@ -6,26 +6,18 @@ from __future__ import annotations
 import threading
 
 import pytest
-from flask_jwt_extended import create_access_token
 from sqlalchemy import func, select
 
-from tests.conftest import app_config, fresh_database, load_baseline
-from tracker import create_app
+from tests.conftest import scratch_app
 from tracker.extensions import db
-from tracker.models import Assignment, AssignmentEvent, Organization, User
+from tracker.models import Assignment, AssignmentEvent
 
 
 @pytest.mark.no_transaction
 @pytest.mark.parametrize("round_", range(3))
 def test_same_etag_exactly_one_wins(database_url, tmp_path, round_):
-    url = fresh_database(database_url, tmp_path, "concurrency")
-    app = create_app(app_config(url, tmp_path))
-    load_baseline(app)
+    app, target, headers = scratch_app(database_url, tmp_path, "concurrency", username="canbo.noivu", org_code="PNV-KD")
     with app.app_context():
-        officer = db.session.scalar(select(User.id).where(User.username == "canbo.noivu"))
-        target = db.session.scalar(select(Assignment.id).join(Organization, Organization.id == Assignment.organization_id)
-                                   .where(Organization.code == "PNV-KD").order_by(Assignment.id).limit(1))
-        headers = {"Authorization": f"Bearer {create_access_token(identity=str(officer))}"}
         events_before = db.session.scalar(select(func.count(AssignmentEvent.id)).where(AssignmentEvent.assignment_id == target))
         db.session.remove()
 

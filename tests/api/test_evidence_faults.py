@@ -9,17 +9,15 @@ import os
 from pathlib import Path
 
 import pytest
-from flask_jwt_extended import create_access_token
 from sqlalchemy import func, select, text
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from tests import evidence_files as files
-from tests.conftest import app_config, fresh_database, load_baseline
+from tests.conftest import scratch_app
 from tests.helpers import assert_problem
-from tracker import create_app
 from tracker.extensions import db
-from tracker.models import Assignment, Evidence, Organization, User
+from tracker.models import Evidence
 from tracker.storage import make_storage
 
 pytestmark = pytest.mark.no_transaction
@@ -28,18 +26,8 @@ pytestmark = pytest.mark.no_transaction
 @pytest.fixture
 def isolated(database_url, tmp_path):
     """An app on a fresh database and a fresh evidence folder, with the baseline loaded."""
-    url = fresh_database(database_url, tmp_path, "faults")
-    app = create_app(app_config(url, tmp_path))
-    load_baseline(app)
-    with app.app_context():
-        officer = db.session.scalar(select(User.id).where(User.username == "canbo.noivu"))
-        target = db.session.scalar(
-            select(Assignment.id).join(Organization, Organization.id == Assignment.organization_id)
-            .where(Organization.code == "PNV-KD").order_by(Assignment.id).limit(1)
-        )
-        token = create_access_token(identity=str(officer))
-        db.session.remove()
-    yield app, target, {"Authorization": f"Bearer {token}"}
+    app, target, headers = scratch_app(database_url, tmp_path, "faults", username="canbo.noivu", org_code="PNV-KD")
+    yield app, target, headers
     with app.app_context():
         db.engine.dispose()
 

@@ -13,13 +13,9 @@ import time
 import uuid
 
 import pytest
-from flask_jwt_extended import create_access_token
-from sqlalchemy import select
 
-from tests.conftest import REPO, app_config, fresh_database, load_baseline
-from tracker import create_app
+from tests.conftest import REPO, scratch_app
 from tracker.extensions import db
-from tracker.models import Assignment, Organization, User
 from tracker.storage import make_storage
 
 MiB = 1024 * 1024
@@ -39,24 +35,15 @@ def memory_kib(pid: int) -> dict[str, int]:
 @pytest.mark.no_transaction
 @pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs /proc to read a process's memory")
 def test_200_mib_upload_keeps_server_memory_flat(database_url, tmp_path):
-    url = fresh_database(database_url, tmp_path, "memory")
-    setup = create_app(app_config(url, tmp_path))
-    load_baseline(setup)
+    setup, target, headers = scratch_app(database_url, tmp_path, "memory", username="canbo.noivu", org_code="PNV-KD")
+    url = setup.config["SQLALCHEMY_DATABASE_URI"]
     with setup.app_context():
-        officer = db.session.scalar(select(User.id).where(User.username == "canbo.noivu"))
-        target = db.session.scalar(
-            select(Assignment.id).join(Organization, Organization.id == Assignment.organization_id)
-            .where(Organization.code == "PNV-KD").order_by(Assignment.id).limit(1)
-        )
-        token = create_access_token(identity=str(officer))
-        db.session.remove()
         db.engine.dispose()
 
     server = subprocess.Popen([sys.executable, "-m", "tests.memory_server", url, str(tmp_path)], cwd=REPO,
                               stdout=subprocess.PIPE, text=True)
     try:
         port = int(server.stdout.readline())
-        headers = {"Authorization": f"Bearer {token}"}
         warm = _upload(port, target, headers, 64 * 1024)  # load every code path once
         assert warm[0] == 201, warm
         _reset_peak(server.pid)

@@ -45,9 +45,23 @@ def _live(stmt: Select) -> Select:
 # --- overdue -----------------------------------------------------------------------------------
 
 
+def _scoped_from_assignments(stmt: Select, principal: Principal) -> Select:
+    """Assignments with their action, plan, group, organisation (and parent) and owner, in scope."""
+    return (
+        stmt.select_from(Assignment)
+        .join(Action, Action.id == Assignment.action_id)
+        .join(Plan, Plan.id == Action.plan_id)
+        .outerjoin(TaskGroup, TaskGroup.id == Action.group_id)
+        .join(Organization, Organization.id == Assignment.organization_id)
+        .outerjoin(_Parent, _Parent.id == Organization.parent_id)
+        .outerjoin(_Owner, _Owner.id == Assignment.owner_id)
+        .where(visible_organizations(principal, Assignment.organization_id))
+    )
+
+
 def report_rows(principal: Principal) -> Select:
     """The columns every assignment list of the reports shows, joined and scoped, unfiltered."""
-    return (
+    return _scoped_from_assignments(
         select(
             Assignment.id.label("assignment_id"),
             Plan.id.label("plan_id"), Plan.code.label("plan_code"),
@@ -62,15 +76,8 @@ def report_rows(principal: Principal) -> Select:
             Assignment.original_due_date, Assignment.due_date, Assignment.status, Assignment.progress,
             Assignment.submitted_on, Assignment.completed_on,
             Assignment.updated_at.label("last_updated_at"),
-        )
-        .select_from(Assignment)
-        .join(Action, Action.id == Assignment.action_id)
-        .join(Plan, Plan.id == Action.plan_id)
-        .outerjoin(TaskGroup, TaskGroup.id == Action.group_id)
-        .join(Organization, Organization.id == Assignment.organization_id)
-        .outerjoin(_Parent, _Parent.id == Organization.parent_id)
-        .outerjoin(_Owner, _Owner.id == Assignment.owner_id)
-        .where(visible_organizations(principal, Assignment.organization_id))
+        ),
+        principal,
     )
 
 
@@ -129,17 +136,7 @@ def summary(principal: Principal, *, as_of: dt.date, by: str, **filters) -> dict
         "plan": [Plan.id, Plan.code, Plan.title],
         "owner": [_Owner.id, _Owner.full_name],
     }[by]
-    stmt = (
-        select(*keys, task_class, func.count(Assignment.id), soon)
-        .select_from(Assignment)
-        .join(Action, Action.id == Assignment.action_id)
-        .join(Plan, Plan.id == Action.plan_id)
-        .outerjoin(TaskGroup, TaskGroup.id == Action.group_id)
-        .join(Organization, Organization.id == Assignment.organization_id)
-        .outerjoin(_Owner, _Owner.id == Assignment.owner_id)
-        .where(visible_organizations(principal, Assignment.organization_id))
-        .group_by(*keys, task_class)
-    )
+    stmt = _scoped_from_assignments(select(*keys, task_class, func.count(Assignment.id), soon), principal).group_by(*keys, task_class)
     stmt = apply_filters(_live(stmt), as_of=as_of, **filters)
     grouped: dict[tuple, dict[str, int]] = defaultdict(dict)
     soon_by_key: dict[tuple, int] = defaultdict(int)
