@@ -9,8 +9,6 @@ import random
 from pathlib import Path
 
 import pytest
-from boto3.exceptions import S3UploadFailedError
-from botocore.exceptions import ClientError
 
 from tests.storage.conftest import fresh_bucket_name, s3_client
 from tracker.storage import StorageError

@@ -77,7 +77,7 @@ class LocalStorage(Storage):
     def keys(self) -> Iterator[str]:
         if not os.path.isdir(self.objects):
             return
-        for directory, _, files in os.walk(self.objects):
+        for _directory, _, files in os.walk(self.objects):
             for name in files:
                 if SHA256_HEX.match(name):
                     yield name
