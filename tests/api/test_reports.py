@@ -226,6 +226,7 @@ def test_periodic_report(client, auth, session):
     assert report["period"] == {"label": "2026-H1", "start": "2026-01-01", "end": "2026-06-30", "kind": "six_month"}
     assert report["as_of"] == "2026-06-30"
     assert report["own_report"]["state"] == "overdue" and report["own_report"]["action_ref"] == "IV.4.2"
+    assert report["overdue_total"] == len(report["overdue"]) and report["list_limit"] == 1000
     assert report["own_report"]["due_date"] == "2026-06-10"
     assert any(r["action_ref"] == "IV.4.2" and r["due_date"] == "2026-06-10" for r in report["overdue"])
     # Submitted and approved before 10/06: on time.

@@ -145,8 +145,10 @@ def scorecard(args):
 def periodic(args):
     """The six-month (2026-H1, due 10/06) or annual (2026, due 01/12) report of an organisation"""
     period = reports.Period.parse(args["period"])
-    result = reports.periodic(current_principal(), organization_id=args["organization_id"], period=period, today=clock.today())
-    if args["format"] != "json":
+    export = args["format"] != "json"
+    result = reports.periodic(current_principal(), organization_id=args["organization_id"], period=period,
+                              today=clock.today(), full_lists=export)
+    if export:
         own = result["own_report"]
         notes = [f"Báo cáo của đơn vị cho kỳ này: {own['state']}"]
         sheets = [

@@ -144,6 +144,9 @@ class PeriodicSchema(ma.Schema):
     rate_bases = fields.Dict()
     completed = fields.List(fields.Nested(ReportRowSchema))
     overdue = fields.List(fields.Nested(ReportRowSchema))
+    completed_total = fields.Integer(metadata={"description": "How many completed items there are in all"})
+    overdue_total = fields.Integer(metadata={"description": "How many overdue items there are in all"})
+    list_limit = fields.Integer(allow_none=True, metadata={"description": "The lists hold at most this many rows (exports hold all)"})
     extensions_granted = fields.List(fields.Nested(ExtensionRowSchema))
     own_report = fields.Dict(metadata={"description": "Whether the organisation's own report for the period was on time"})
 

@@ -282,8 +282,14 @@ class Period:
         return cls(text, year, dt.date(year, 1, 1), dt.date(year, 12, 31), False)
 
 
-def periodic(principal: Principal, *, organization_id: int, period: Period, today: dt.date) -> dict:
-    """The six-month or annual report of an organisation (with its subtree), as of the period's end."""
+PERIODIC_LIST_LIMIT = 1000
+
+
+def periodic(principal: Principal, *, organization_id: int, period: Period, today: dt.date, full_lists: bool = False) -> dict:
+    """The six-month or annual report of an organisation (with its subtree), as of the period's end.
+
+    In JSON the completed and overdue lists hold the first PERIODIC_LIST_LIMIT rows (the totals say
+    how many there are); with `full_lists`, for exports, they are streams of every row."""
     org = db.session.scalar(select(Organization).where(
         Organization.id == organization_id, visible_organizations(principal, Organization.id)))
     if org is None:
@@ -292,8 +298,14 @@ def periodic(principal: Principal, *, organization_id: int, period: Period, toda
     scope = {"organization_id": organization_id, "include_descendants": True}
     report = summary(principal, as_of=as_of, by="organization", due_to=period.end, **scope)
     own_row = next((row for row in report["rows"] if row["key"]["organization_id"] == organization_id), None)
-    completed = [overdue_row(row, as_of) for row in db.session.execute(completed_in_query(principal, period, as_of, organization_id))]
-    overdue = [overdue_row(row, as_of) for row in db.session.execute(overdue_query(principal, as_of=as_of, **scope).limit(1000))]
+    completed_stmt = completed_in_query(principal, period, as_of, organization_id)
+    overdue_stmt = overdue_query(principal, as_of=as_of, **scope)
+    if full_lists:
+        completed, overdue = iter_rows(completed_stmt, as_of), iter_rows(overdue_stmt, as_of)
+    else:
+        completed = [overdue_row(row, as_of) for row in db.session.execute(completed_stmt.limit(PERIODIC_LIST_LIMIT))]
+        overdue = [overdue_row(row, as_of) for row in db.session.execute(overdue_stmt.limit(PERIODIC_LIST_LIMIT))]
+    summary_counts = (own_row or {}).get("counts", {})
     extensions = [dict(row._mapping) for row in db.session.execute(_extensions_granted(organization_id, period))]
     return {
         "organization": {"id": org.id, "code": org.code, "name": org.name},
@@ -304,6 +316,9 @@ def periodic(principal: Principal, *, organization_id: int, period: Period, toda
         "rate_bases": RATE_BASES,
         "completed": completed,
         "overdue": overdue,
+        "completed_total": db.session.scalar(select(func.count()).select_from(completed_stmt.order_by(None).subquery())),
+        "overdue_total": summary_counts.get(TaskClass.OVERDUE.value, 0),
+        "list_limit": None if full_lists else PERIODIC_LIST_LIMIT,
         "extensions_granted": extensions,
         "own_report": _own_report(org.id, period, as_of),
     }
@@ -316,7 +331,6 @@ def completed_in_query(principal: Principal, period: Period, as_of: dt.date, org
         .where(Assignment.organization_id.in_(subtree_ids({organization_id})))
         .where(Assignment.status == "completed", Assignment.completed_on.between(period.start, min(period.end, as_of)))
         .order_by(Assignment.completed_on, Assignment.id)
-        .limit(1000)
     )
 
 
