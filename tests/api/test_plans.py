@@ -170,3 +170,8 @@ def test_import_wrong_content_type(client):
     response = client.post("/api/v1/plans/import", data="format: x", content_type="text/plain")
     body = assert_problem(response, 415, "request.unsupported_media_type")
     assert "application/yaml" in body["accepted"]
+
+
+def test_import_larger_than_the_limit_is_413(client):
+    body = b"format: tracker-plan/1\n" + b"#" * (5 * 1024 * 1024)
+    assert_problem(client.post("/api/v1/plans/import", data=body, content_type="application/yaml"), 413, "request.too_large")

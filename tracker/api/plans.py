@@ -50,10 +50,12 @@ class PlanImport(MethodView):
     @accepts("application/json", *YAML_TYPES)
     @blp.doc(requestBody=_IMPORT_BODY)
     @blp.response(200, ImportResultSchema)
+    @blp.alt_response(413, description="Larger than 5 MiB")
     @blp.alt_response(422, description="The file is invalid; `errors` names each field path")
     def post(self):
         """Import or update a whole plan, all-or-nothing"""
         fmt = "yaml" if request.mimetype in YAML_TYPES else "json"
+        request.max_content_length = plan_import.MAX_FILE_BYTES  # refused before it is read
         doc = plan_import.validate_plan_file(plan_import.parse_plan_file(request.get_data(cache=False), fmt))
         result = plan_import.import_plan(doc)
         db.session.commit()
