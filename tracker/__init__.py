@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, g, has_request_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from flask_smorest.spec.plugins import integerconverter2paramschema
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tracker import cli, errors, models, storage, web  # noqa: F401 - models registers the mappers
@@ -86,6 +87,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     jwt.init_app(app)
     api.init_app(app)
+    api.register_converter(web.BoundedIntConverter, integerconverter2paramschema)
     errors.init_app(app)
 
     register_blueprints(app, api)

@@ -17,6 +17,7 @@ import marshmallow as ma
 import orjson
 from flask import Flask, Request, g, request
 from flask.json.provider import JSONProvider
+from werkzeug.routing import IntegerConverter
 from flask_smorest import Api, Blueprint as SmorestBlueprint
 from flask_smorest.utils import prepare_response
 
@@ -24,6 +25,13 @@ from tracker.errors import PROBLEM_MEDIA_TYPE, UnsupportedMediaType
 from tracker.storage import StagedUpload, current_storage
 
 log = logging.getLogger("tracker.request")
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:id>` in URLs, up to the largest id a database column holds: anything larger is a 404."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002 - werkzeug's names
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 class TrackerRequest(Request):
@@ -165,6 +173,7 @@ def _check_content_type(app: Flask) -> None:
 
 def init_app(app: Flask) -> None:
     app.request_class = TrackerRequest
+    app.url_map.converters["int"] = BoundedIntConverter
     app.json = OrjsonProvider(app)
 
     @app.teardown_request

@@ -1,5 +1,6 @@
 """Every error is problem+json with a stable code; none is a 500 for bad input."""
 
+import json
 import logging
 
 import pytest
@@ -92,3 +93,31 @@ def test_cors_for_configured_origin(database_url, monkeypatch):
     preflight = client.options("/api/v1/plans", headers={"Origin": "https://app.example.gov.vn", "Access-Control-Request-Method": "GET"})
     assert preflight.status_code == 200
     assert "If-Match" in preflight.headers["Access-Control-Allow-Headers"]
+
+
+HUGE = "99999999999999999999999"
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "status"),
+    [
+        ("GET", f"/api/v1/plans/{HUGE}", None, 404),
+        ("GET", f"/api/v1/assignments/{HUGE}/history", None, 404),
+        ("GET", f"/api/v1/assignments?organization_id={HUGE}", None, 422),
+        ("GET", f"/api/v1/reports/overdue?plan_id={HUGE}", None, 422),
+        ("GET", "/api/v1/assignments?owner_id=-5", None, 422),
+        ("POST", "/api/v1/assignments", {"action_id": int(HUGE), "organization_id": 1, "role": "lead"}, 422),
+        ("POST", "/api/v1/assignments/bulk", {"action_id": 1, "organization_ids": [int(HUGE)], "role": "lead"}, 422),
+        ("POST", "/api/v1/plans/1/actions", {"text": "x", "ref": "III.9.9", "group": int(HUGE)}, 422),
+    ],
+)
+def test_out_of_range_numbers_are_client_errors(client, method, url, body, status):
+    data = None if body is None else json.dumps(body)  # the stdlib: orjson refuses integers past 64 bits
+    response = client.open(url, method=method, data=data, content_type="application/json" if data else None)
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+
+
+def test_a_page_far_beyond_the_end_is_empty(client):
+    response = client.get(f"/api/v1/plans?page={HUGE}")
+    assert response.status_code == 200 and response.get_json() == []

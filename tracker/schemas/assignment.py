@@ -1,7 +1,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from tracker.schemas.common import PersonSchema
+from tracker.schemas.common import Id, PersonSchema
 
 from tracker.domain.classification import TaskClass
 from tracker.domain.vocabulary import AssignmentRole, Status
@@ -58,15 +58,15 @@ class AssignmentSchema(ma.Schema):
 
 
 class AssignmentQuerySchema(ma.Schema):
-    organization_id = fields.Integer()
+    organization_id = Id()
     include_descendants = fields.Boolean(load_default=False, metadata={"description": "With organization_id: its whole subtree"})
-    plan_id = fields.Integer()
+    plan_id = Id()
     group = fields.Integer(validate=validate.Range(1, 99), metadata={"description": "Task group number"})
-    action_id = fields.Integer(metadata={"description": "The action, or actions split from it"})
+    action_id = Id(metadata={"description": "The action, or actions split from it"})
     role = fields.String(validate=validate.OneOf(_ROLES))
     status = fields.String(validate=validate.OneOf(_STATUSES))
     classification = fields.String(validate=validate.OneOf([c.value for c in TaskClass]))
-    owner_id = fields.Integer()
+    owner_id = Id()
     due_from = fields.Date()
     due_to = fields.Date()
     q = fields.String(validate=validate.Length(min=1, max=200), metadata={"description": "Accent-insensitive search: action text, organisation, note"})
@@ -79,16 +79,16 @@ class AsOfSchema(ma.Schema):
 
 
 class AssignmentCreateSchema(ma.Schema):
-    action_id = fields.Integer(required=True)
-    organization_id = fields.Integer(required=True)
+    action_id = Id(required=True)
+    organization_id = Id(required=True)
     role = fields.String(required=True, validate=validate.OneOf(_ROLES))
-    owner_id = fields.Integer(allow_none=True)
+    owner_id = Id(allow_none=True)
     due_date = fields.Date(allow_none=True)
 
 
 class BulkAssignSchema(ma.Schema):
-    action_id = fields.Integer(required=True)
-    organization_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1, max=500))
+    action_id = Id(required=True)
+    organization_ids = fields.List(Id(), required=True, validate=validate.Length(min=1, max=500))
     role = fields.String(required=True, validate=validate.OneOf(_ROLES))
     due_date = fields.Date(allow_none=True)
 
@@ -98,8 +98,8 @@ class ItemResultSchema(ma.Schema):
     status = fields.Integer(metadata={"description": "HTTP-like status of this item: 200, or the error's status"})
     code = fields.String(metadata={"description": "The error's code, when it failed"})
     detail = fields.String()
-    organization_id = fields.Integer()
-    assignment_id = fields.Integer()
+    organization_id = Id()
+    assignment_id = Id()
     assignment_ids = fields.List(fields.Integer())
     new_status = fields.String()
     version = fields.Integer()
@@ -114,7 +114,7 @@ class BulkResultSchema(ma.Schema):
 
 
 class AssignmentPatchSchema(ma.Schema):
-    owner_id = fields.Integer(allow_none=True, metadata={"description": "Leaders"})
+    owner_id = Id(allow_none=True, metadata={"description": "Leaders"})
     due_date = fields.Date(allow_none=True, metadata={"description": "Leaders (an officer asks for an extension instead)"})
     progress = fields.Integer(validate=validate.Range(0, 100), metadata={"description": "Assigned officers"})
     note = fields.String(allow_none=True, validate=validate.Length(max=4000), metadata={"description": "Assigned officers"})
@@ -128,7 +128,7 @@ class TransitionSchema(ma.Schema):
 
 
 class BulkTransitionItemSchema(TransitionSchema):
-    assignment_id = fields.Integer(required=True)
+    assignment_id = Id(required=True)
 
 
 class BulkTransitionSchema(ma.Schema):
@@ -184,6 +184,6 @@ class ActionWriteSchema(ma.Schema):
 
 class ActionCreateSchema(ActionWriteSchema):
     text = fields.String(required=True, validate=validate.Length(min=1, max=10000))
-    parent_id = fields.Integer(allow_none=True, metadata={"description": "Split this bullet: the new ref extends the parent's"})
+    parent_id = Id(allow_none=True, metadata={"description": "Split this bullet: the new ref extends the parent's"})
     ref = fields.String(validate=validate.Length(max=32), metadata={"description": "Required without parent_id, e.g. III.3.5"})
-    group = fields.Integer(allow_none=True, metadata={"description": "Task group number, without parent_id"})
+    group = fields.Integer(allow_none=True, validate=validate.Range(1, 99), metadata={"description": "Task group number, without parent_id"})

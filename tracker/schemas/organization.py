@@ -1,6 +1,8 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from tracker.schemas.common import Id
+
 from tracker.domain.plans import ORG_CODE_PATTERN
 from tracker.domain.vocabulary import OrganizationKind
 
@@ -19,7 +21,7 @@ class OrganizationSchema(ma.Schema):
 
 
 class OrganizationQuerySchema(ma.Schema):
-    parent_id = fields.Integer(
+    parent_id = Id(
         metadata={"description": "Only the direct children of this organisation"},
     )
     roots = fields.Boolean(load_default=False, metadata={"description": "Only organisations without a parent"})
@@ -32,7 +34,7 @@ class OrganizationCreateSchema(ma.Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=255))
     short_name = fields.String(allow_none=True, validate=validate.Length(max=120))
     kind = fields.String(required=True, validate=validate.OneOf([k.value for k in OrganizationKind]))
-    parent_id = fields.Integer(allow_none=True)
+    parent_id = Id(allow_none=True)
     valid_from = fields.Date(allow_none=True)
 
 
@@ -40,10 +42,10 @@ class OrganizationUpdateSchema(ma.Schema):
     name = fields.String(validate=validate.Length(min=1, max=255))
     short_name = fields.String(allow_none=True, validate=validate.Length(max=120))
     kind = fields.String(validate=validate.OneOf([k.value for k in OrganizationKind]))
-    parent_id = fields.Integer(allow_none=True, metadata={"description": "Move under another parent (null: make a root)"})
+    parent_id = Id(allow_none=True, metadata={"description": "Move under another parent (null: make a root)"})
     valid_from = fields.Date(allow_none=True)
 
 
 class OrganizationCloseSchema(ma.Schema):
     valid_to = fields.Date(required=True, metadata={"description": "Last day the unit existed"})
-    successor_id = fields.Integer(allow_none=True, load_default=None, metadata={"description": "The unit that took over (merger, rename)"})
+    successor_id = Id(allow_none=True, load_default=None, metadata={"description": "The unit that took over (merger, rename)"})

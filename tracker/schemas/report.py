@@ -1,6 +1,8 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from tracker.schemas.common import Id
+
 from tracker.domain.classification import TaskClass
 from tracker.domain.vocabulary import AssignmentRole, Status
 from tracker.services.reports import SUMMARY_KEYS
@@ -11,14 +13,14 @@ FORMATS = ["json", "csv", "xlsx"]
 class ReportFilterSchema(ma.Schema):
     """The /assignments filters, for reports."""
 
-    organization_id = fields.Integer()
+    organization_id = Id()
     include_descendants = fields.Boolean(load_default=False)
-    plan_id = fields.Integer()
+    plan_id = Id()
     group = fields.Integer(validate=validate.Range(1, 99))
-    action_id = fields.Integer()
+    action_id = Id()
     role = fields.String(validate=validate.OneOf([r.value for r in AssignmentRole]))
     status = fields.String(validate=validate.OneOf([s.value for s in Status]))
-    owner_id = fields.Integer()
+    owner_id = Id()
     due_from = fields.Date()
     due_to = fields.Date()
     q = fields.String(validate=validate.Length(min=1, max=200))
@@ -38,7 +40,7 @@ class ScorecardQuerySchema(ma.Schema):
 
 
 class PeriodicQuerySchema(ma.Schema):
-    organization_id = fields.Integer(required=True)
+    organization_id = Id(required=True)
     period = fields.String(required=True, validate=validate.Regexp(r"^20\d\d(-H1)?\Z", error="Dạng 2026-H1 hoặc 2026. Use 2026-H1 or 2026."))
     format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
 

@@ -1,6 +1,8 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from tracker.schemas.common import Id
+
 from tracker.domain.access import MemberRole
 
 USERNAME = validate.Regexp(r"^[A-Za-z0-9._-]{3,64}\Z", error="3–64 ký tự A-Z, 0-9, '.', '_' hoặc '-'. 3–64 characters of A-Z, 0-9, . _ -")
@@ -8,7 +10,7 @@ PASSWORD = validate.Length(min=10, max=256, error="Mật khẩu dài 10–256 k�
 
 
 class MembershipSchema(ma.Schema):
-    organization_id = fields.Integer(required=True)
+    organization_id = Id(required=True)
     organization_code = fields.String(attribute="organization.code", dump_only=True)
     organization_name = fields.String(attribute="organization.name", dump_only=True)
     role = fields.String(required=True, validate=validate.OneOf([r.value for r in MemberRole]))
@@ -36,7 +38,7 @@ class UserUpdateSchema(ma.Schema):
 
 class UserQuerySchema(ma.Schema):
     q = fields.String(validate=validate.Length(min=1, max=100))
-    organization_id = fields.Integer()
+    organization_id = Id()
     active = fields.Boolean()
 
 

@@ -9,11 +9,19 @@ from sqlalchemy.sql import Select
 from tracker.extensions import db
 
 
+MAX_OFFSET = 2**31 - 1  # beyond any table here; larger offsets would overflow the database's integers
+
+
 class SQLPage(Page):
     """One COUNT and one bounded SELECT per page, whatever the table's size."""
 
+    def _beyond_the_end(self) -> bool:
+        return self.page_params.first_item > min(self.item_count, MAX_OFFSET)
+
     @property
     def items(self):
+        if self._beyond_the_end():
+            return []
         stmt: Select = self.collection
         return list(
             db.session.scalars(stmt.limit(self.page_params.page_size).offset(self.page_params.first_item)).unique()
@@ -30,5 +38,7 @@ class RowPage(SQLPage):
 
     @property
     def items(self):
+        if self._beyond_the_end():
+            return []
         stmt: Select = self.collection
         return list(db.session.execute(stmt.limit(self.page_params.page_size).offset(self.page_params.first_item)))
