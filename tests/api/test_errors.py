@@ -121,3 +121,16 @@ def test_out_of_range_numbers_are_client_errors(client, method, url, body, statu
 def test_a_page_far_beyond_the_end_is_empty(client):
     response = client.get(f"/api/v1/plans?page={HUGE}")
     assert response.status_code == 200 and response.get_json() == []
+
+
+def test_control_characters_in_names_are_refused(client):
+    body = {"code": "NEW-X", "name": "Phòng\x07Mới", "kind": "department"}
+    response = client.post("/api/v1/organizations", json=body)
+    assert response.status_code == 422 and "name" in response.get_json()["errors"]
+
+
+def test_valid_from_after_closing_is_refused(client):
+    org = client.post("/api/v1/organizations", json={"code": "TAM-THOI", "name": "Tổ công tác tạm thời", "kind": "department"}).get_json()
+    assert client.post(f"/api/v1/organizations/{org['id']}/close", json={"valid_to": "2025-06-30"}).status_code == 200
+    response = client.patch(f"/api/v1/organizations/{org['id']}", json={"valid_from": "2025-07-01"})
+    assert response.status_code == 422 and "valid_from" in response.get_json()["errors"]

@@ -328,3 +328,16 @@ def test_officer_periodic_for_another_agency_is_404(client, auth, session):
 def test_bad_report_parameters(client, auth, url, field):
     body = assert_problem(client.get(url, headers=auth("admin")), 422, "request.validation_failed")
     assert field in body["errors"]
+
+
+def test_excel_export_survives_control_characters_in_data(client, auth, known, session, tmp_path):
+    # Data imported before validation existed (or written by another tool) may hold them.
+    session.get(Organization, known["root"]).name = "Đơn vị\x0b thử"
+    session.commit()
+    response = client.get(f"/api/v1/reports/overdue?format=xlsx&organization_id={known['root']}&include_descendants=true&{AS_OF}",
+                          headers=auth("admin"), buffered=True)
+    assert response.status_code == 200
+    path = tmp_path / "r.xlsx"
+    path.write_bytes(response.data)
+    names = {row[5] for row in load_workbook(path).active.iter_rows(min_row=4, values_only=True)}
+    assert "Đơn vị thử" in names

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from flask import Response, request, stream_with_context
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from werkzeug.wsgi import wrap_file
@@ -112,6 +113,8 @@ def _xlsx_file(sheets: list[Sheet], title: str, as_of: dt.date) -> str:
                 value = row.get(column.key)
                 if isinstance(value, dt.datetime) and value.tzinfo is not None:
                     value = value.replace(tzinfo=None)
+                elif isinstance(value, str):
+                    value = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters are not allowed in XML
                 cell = WriteOnlyCell(ws, value=value)
                 if column.kind == "date":
                     cell.number_format = "DD/MM/YYYY"

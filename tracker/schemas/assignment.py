@@ -1,7 +1,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from tracker.schemas.common import Id, PersonSchema
+from tracker.schemas.common import Id, PersonSchema, printable, single_line
 
 from tracker.domain.classification import TaskClass
 from tracker.domain.vocabulary import AssignmentRole, Status
@@ -117,7 +117,7 @@ class AssignmentPatchSchema(ma.Schema):
     owner_id = Id(allow_none=True, metadata={"description": "Leaders"})
     due_date = fields.Date(allow_none=True, metadata={"description": "Leaders (an officer asks for an extension instead)"})
     progress = fields.Integer(validate=validate.Range(0, 100), metadata={"description": "Assigned officers"})
-    note = fields.String(allow_none=True, validate=validate.Length(max=4000), metadata={"description": "Assigned officers"})
+    note = fields.String(allow_none=True, validate=[validate.Length(max=4000), printable], metadata={"description": "Assigned officers"})
     comment = fields.String(validate=validate.Length(max=2000), metadata={"description": "Recorded in the history with the change"})
 
 
@@ -147,7 +147,7 @@ class EventSchema(ma.Schema):
 
 class ExtensionRequestSchema(ma.Schema):
     new_due_date = fields.Date(required=True)
-    reason = fields.String(required=True, validate=validate.Length(min=5, max=4000))
+    reason = fields.String(required=True, validate=[validate.Length(min=5, max=4000), printable])
 
 
 class ExtensionDecisionSchema(ma.Schema):
@@ -174,16 +174,16 @@ class RecurrenceInputSchema(RecurrenceFileSchema):
 
 
 class ActionWriteSchema(ma.Schema):
-    title = fields.String(allow_none=True, validate=validate.Length(max=255))
-    text = fields.String(validate=validate.Length(min=1, max=10000))
-    expected_output = fields.String(allow_none=True, validate=validate.Length(max=255))
+    title = fields.String(allow_none=True, validate=[validate.Length(max=255), single_line])
+    text = fields.String(validate=[validate.Length(min=1, max=10000), printable])
+    expected_output = fields.String(allow_none=True, validate=[validate.Length(max=255), single_line])
     requires_evidence = fields.Boolean()
     due_date = fields.Date(allow_none=True)
     recurrence = fields.Nested(RecurrenceInputSchema(), allow_none=True)
 
 
 class ActionCreateSchema(ActionWriteSchema):
-    text = fields.String(required=True, validate=validate.Length(min=1, max=10000))
+    text = fields.String(required=True, validate=[validate.Length(min=1, max=10000), printable])
     parent_id = Id(allow_none=True, metadata={"description": "Split this bullet: the new ref extends the parent's"})
     ref = fields.String(validate=validate.Length(max=32), metadata={"description": "Required without parent_id, e.g. III.3.5"})
     group = fields.Integer(allow_none=True, validate=validate.Range(1, 99), metadata={"description": "Task group number, without parent_id"})

@@ -17,3 +17,17 @@ class Id(fields.Integer):
     def __init__(self, **kwargs):
         kwargs.setdefault("validate", validate.Range(min=1, max=MAX_ID))
         super().__init__(**kwargs)
+
+
+def printable(value: str) -> bool:
+    """Text shown to people: no control characters (tab and line breaks allowed)."""
+    if any(ord(ch) < 32 and ch not in "\t\n\r" or 0x7F <= ord(ch) < 0xA0 for ch in value):
+        raise validate.ValidationError("Không được chứa ký tự điều khiển. Control characters are not allowed.")
+    return True
+
+
+def single_line(value: str) -> bool:
+    """Names: printable and on one line."""
+    if "\n" in value or "\r" in value or "\t" in value:
+        raise validate.ValidationError("Phải trên một dòng. Must be on one line.")
+    return printable(value)

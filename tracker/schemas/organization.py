@@ -1,7 +1,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from tracker.schemas.common import Id
+from tracker.schemas.common import Id, single_line
 
 from tracker.domain.plans import ORG_CODE_PATTERN
 from tracker.domain.vocabulary import OrganizationKind
@@ -31,16 +31,16 @@ class OrganizationQuerySchema(ma.Schema):
 
 class OrganizationCreateSchema(ma.Schema):
     code = fields.String(required=True, validate=validate.Regexp(ORG_CODE_PATTERN, error="Mã chỉ gồm A-Z, 0-9 và '-'. Codes use A-Z, 0-9 and '-'."))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    short_name = fields.String(allow_none=True, validate=validate.Length(max=120))
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=255), single_line])
+    short_name = fields.String(allow_none=True, validate=[validate.Length(max=120), single_line])
     kind = fields.String(required=True, validate=validate.OneOf([k.value for k in OrganizationKind]))
     parent_id = Id(allow_none=True)
     valid_from = fields.Date(allow_none=True)
 
 
 class OrganizationUpdateSchema(ma.Schema):
-    name = fields.String(validate=validate.Length(min=1, max=255))
-    short_name = fields.String(allow_none=True, validate=validate.Length(max=120))
+    name = fields.String(validate=[validate.Length(min=1, max=255), single_line])
+    short_name = fields.String(allow_none=True, validate=[validate.Length(max=120), single_line])
     kind = fields.String(validate=validate.OneOf([k.value for k in OrganizationKind]))
     parent_id = Id(allow_none=True, metadata={"description": "Move under another parent (null: make a root)"})
     valid_from = fields.Date(allow_none=True)

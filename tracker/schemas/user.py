@@ -1,7 +1,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from tracker.schemas.common import Id
+from tracker.schemas.common import Id, single_line
 
 from tracker.domain.access import MemberRole
 
@@ -20,7 +20,7 @@ class UserSchema(ma.Schema):
     id = fields.Integer(dump_only=True)
     username = fields.String(required=True, validate=USERNAME)
     password = fields.String(required=True, load_only=True, validate=PASSWORD)
-    full_name = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    full_name = fields.String(required=True, validate=[validate.Length(min=1, max=255), single_line])
     phone = fields.String(allow_none=True, validate=validate.Regexp(r"^\+?[0-9 .()-]{6,32}\Z"))
     email = fields.Email(allow_none=True, validate=validate.Length(max=255))
     is_active = fields.Boolean(dump_only=True)
@@ -29,7 +29,7 @@ class UserSchema(ma.Schema):
 
 class UserUpdateSchema(ma.Schema):
     password = fields.String(load_only=True, validate=PASSWORD)
-    full_name = fields.String(validate=validate.Length(min=1, max=255))
+    full_name = fields.String(validate=[validate.Length(min=1, max=255), single_line])
     phone = fields.String(allow_none=True, validate=validate.Regexp(r"^\+?[0-9 .()-]{6,32}\Z"))
     email = fields.Email(allow_none=True, validate=validate.Length(max=255))
     is_active = fields.Boolean()

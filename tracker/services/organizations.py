@@ -60,6 +60,8 @@ def create_organization(data: dict) -> Organization:
 
 
 def update_organization(org: Organization, data: dict) -> Organization:
+    if data.get("valid_from") and org.valid_to and data["valid_from"] > org.valid_to:
+        raise ValidationFailed(errors={"valid_from": ["Sau ngày đóng (valid_to). After the date the organisation closed."]})
     for name in ("name", "short_name", "kind", "valid_from"):
         if name in data:
             setattr(org, name, data[name])
