@@ -13,6 +13,7 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, current_app, g, request
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -211,6 +212,15 @@ def handle_stale(error: StaleDataError):
     )
 
 
+def handle_data_error(error: DataError):
+    """A value the database cannot store (e.g. a NUL byte on PostgreSQL) is the client's error."""
+    log.warning("database refused a value on %s %s: %s", request.method, request.path, type(error.orig).__name__)
+    return problem_response(
+        422, "request.invalid_value",
+        detail="Giá trị gửi lên không lưu được (ví dụ ký tự NUL). A value sent cannot be stored (e.g. a NUL character).",
+    )
+
+
 def handle_unexpected(error: Exception):
     log.exception(
         "unhandled %s on %s %s (request %s)",
@@ -229,4 +239,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(AppError, handle_app_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(StaleDataError, handle_stale)
+    app.register_error_handler(DataError, handle_data_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -198,3 +198,9 @@ def test_no_password_or_hash_in_responses_or_logs(client, auth, caplog):
         assert secret not in text
         assert "$argon2" not in text
         assert "password_hash" not in text
+
+
+def test_nul_in_username_is_a_validation_error(client):
+    body = assert_problem(client.post("/api/v1/auth/login", json={"username": "ad\x00min", "password": "x" * 10}), 422,
+                          "request.validation_failed")
+    assert "username" in body["errors"]

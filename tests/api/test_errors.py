@@ -134,3 +134,9 @@ def test_valid_from_after_closing_is_refused(client):
     assert client.post(f"/api/v1/organizations/{org['id']}/close", json={"valid_to": "2025-06-30"}).status_code == 200
     response = client.patch(f"/api/v1/organizations/{org['id']}", json={"valid_from": "2025-07-01"})
     assert response.status_code == 422 and "valid_from" in response.get_json()["errors"]
+
+
+@pytest.mark.parametrize("url", ["/api/v1/assignments?q=a%00b", "/api/v1/reports/overdue?q=%00", "/api/v1/organizations?q=%00", "/api/v1/users?q=%00"])
+def test_nul_in_search_is_a_validation_error(client, url):
+    body = assert_problem(client.get(url), 422, "request.validation_failed")
+    assert "q" in body["errors"]

@@ -69,7 +69,7 @@ class AssignmentQuerySchema(ma.Schema):
     owner_id = Id()
     due_from = fields.Date()
     due_to = fields.Date()
-    q = fields.String(validate=validate.Length(min=1, max=200), metadata={"description": "Accent-insensitive search: action text, organisation, note"})
+    q = fields.String(validate=[validate.Length(min=1, max=200), single_line], metadata={"description": "Accent-insensitive search: action text, organisation, note"})
     as_of = fields.Date(metadata={"description": "Classify as of this date (default: today in Asia/Ho_Chi_Minh)"})
     sort = fields.String(load_default="due_date", validate=validate.OneOf(list(SORTS)))
 

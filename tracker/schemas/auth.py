@@ -1,10 +1,12 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from tracker.schemas.common import printable, single_line
+
 
 class LoginSchema(ma.Schema):
-    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
+    username = fields.String(required=True, validate=[validate.Length(min=1, max=64), single_line])
+    password = fields.String(required=True, load_only=True, validate=[validate.Length(min=1, max=256), printable])
 
 
 class TokenPairSchema(ma.Schema):

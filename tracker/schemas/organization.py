@@ -26,7 +26,7 @@ class OrganizationQuerySchema(ma.Schema):
     )
     roots = fields.Boolean(load_default=False, metadata={"description": "Only organisations without a parent"})
     kind = fields.String(metadata={"description": "Only this kind, e.g. `department`"})
-    q = fields.String(validate=ma.validate.Length(min=1, max=100), metadata={"description": "Code or name contains"})
+    q = fields.String(validate=[ma.validate.Length(min=1, max=100), single_line], metadata={"description": "Code or name contains"})
 
 
 class OrganizationCreateSchema(ma.Schema):

@@ -1,7 +1,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from tracker.schemas.common import Id
+from tracker.schemas.common import Id, single_line
 
 from tracker.domain.classification import TaskClass
 from tracker.domain.vocabulary import AssignmentRole, Status
@@ -23,7 +23,7 @@ class ReportFilterSchema(ma.Schema):
     owner_id = Id()
     due_from = fields.Date()
     due_to = fields.Date()
-    q = fields.String(validate=validate.Length(min=1, max=200))
+    q = fields.String(validate=[validate.Length(min=1, max=200), single_line])
     as_of = fields.Date(metadata={"description": "Default: today in Asia/Ho_Chi_Minh"})
     format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
 

@@ -1,12 +1,12 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from tracker.schemas.common import Id, single_line
+from tracker.schemas.common import Id, printable, single_line
 
 from tracker.domain.access import MemberRole
 
 USERNAME = validate.Regexp(r"^[A-Za-z0-9._-]{3,64}\Z", error="3–64 ký tự A-Z, 0-9, '.', '_' hoặc '-'. 3–64 characters of A-Z, 0-9, . _ -")
-PASSWORD = validate.Length(min=10, max=256, error="Mật khẩu dài 10–256 ký tự. Passwords have 10–256 characters.")
+PASSWORD = [validate.Length(min=10, max=256, error="Mật khẩu dài 10–256 ký tự. Passwords have 10–256 characters."), printable]
 
 
 class MembershipSchema(ma.Schema):
@@ -37,7 +37,7 @@ class UserUpdateSchema(ma.Schema):
 
 
 class UserQuerySchema(ma.Schema):
-    q = fields.String(validate=validate.Length(min=1, max=100))
+    q = fields.String(validate=[validate.Length(min=1, max=100), single_line])
     organization_id = Id()
     active = fields.Boolean()
 
