@@ -55,6 +55,23 @@ class BadRequest(AppError):
     code = "request.bad_request"
 
 
+class Forbidden(AppError):
+    """Signed in and in scope, but not allowed to do this; the code says what was refused."""
+
+    status = 403
+    code = "auth.forbidden"
+
+
+class PreconditionFailed(AppError):
+    status = 412
+    code = "request.precondition_failed"
+
+
+class PreconditionRequired(AppError):
+    status = 428
+    code = "request.precondition_required"
+
+
 class NotFound(AppError):
     status = 404
     code = "resource.not_found"

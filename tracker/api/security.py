@@ -17,7 +17,7 @@ from jwt.exceptions import (
 )
 
 from tracker.domain.access import Principal, can_administer
-from tracker.errors import AppError, problem_response
+from tracker.errors import Forbidden, problem_response
 from tracker.extensions import api, jwt
 from tracker.services import auth
 from tracker.services.access import principal_of
@@ -48,11 +48,6 @@ _TOKEN_PROBLEMS = {
     JWTDecodeError: ("auth.token_invalid", "Mã truy cập không hợp lệ. Invalid token."),
     InvalidTokenError: ("auth.token_invalid", "Mã truy cập không hợp lệ. Invalid token."),
 }
-
-
-class Forbidden(AppError):
-    status = 403
-    code = "auth.forbidden"
 
 
 def _token_problem(error: Exception):

@@ -15,7 +15,7 @@ from tracker.domain.access import Principal, can_approve_for, can_contribute_to
 from tracker.domain.classification import TaskClass, class_condition, classify, days_overdue, is_due_soon
 from tracker.domain.text import fold, like_pattern
 from tracker.domain.vocabulary import Status
-from tracker.errors import AppError, NotFound, ValidationFailed
+from tracker.errors import AppError, Forbidden, NotFound, PreconditionFailed, PreconditionRequired, ValidationFailed
 from tracker.extensions import db
 from tracker.models import Action, Assignment, AssignmentEvent, Membership, Organization, TaskGroup, User
 from tracker.services import history
@@ -29,21 +29,6 @@ SORTS = {
     "organization": (Organization.code, Assignment.due_date, Assignment.id),
     "id": (Assignment.id,),
 }
-
-
-class Forbidden(AppError):
-    status = 403
-    code = "assignment.forbidden"
-
-
-class PreconditionRequired(AppError):
-    status = 428
-    code = "assignment.precondition_required"
-
-
-class PreconditionFailed(AppError):
-    status = 412
-    code = "assignment.stale"
 
 
 def _base(principal: Principal) -> Select:
@@ -148,13 +133,13 @@ def check_version(assignment: Assignment, if_match, *, required: bool) -> None:
         if required:
             raise PreconditionRequired(
                 "Cần tiêu đề If-Match với ETag hiện tại. Send If-Match with the ETag you read.",
-                etag=etag_of(assignment),
+                code="assignment.precondition_required", etag=etag_of(assignment),
             )
         return
     if not if_match.contains(etag_of(assignment)) and not if_match.star_tag:
         raise PreconditionFailed(
             "Nhiệm vụ đã được người khác thay đổi; hãy tải lại. The assignment changed since you read it; reload it.",
-            etag=etag_of(assignment),
+            code="assignment.stale", etag=etag_of(assignment),
         )
 
 
@@ -170,7 +155,7 @@ def update(principal: Principal, assignment: Assignment, data: dict) -> Assignme
         raise Forbidden(
             "Lãnh đạo đổi người phụ trách và hạn; cán bộ được giao báo cáo tiến độ và ghi chú. "
             "Leaders change owner and due date; assigned officers report progress and notes.",
-            fields=sorted((leader_fields if not approver else set()) | (officer_fields if not contributor else set())),
+            code="assignment.forbidden", fields=sorted((leader_fields if not approver else set()) | (officer_fields if not contributor else set())),
         )
     if assignment.status in (Status.COMPLETED, Status.CANCELLED) and data:
         raise AppError("Nhiệm vụ đã kết thúc. The assignment is closed.", code="assignment.closed", status=409)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import joinedload
 from tracker.domain.access import Principal, can_contribute_to, can_withdraw_evidence
 from tracker.domain.evidence import EvidenceRejected, check_content, check_filename, sniff
 from tracker.domain.vocabulary import Status
-from tracker.errors import AppError, Conflict, NotFound
+from tracker.errors import AppError, Conflict, Forbidden, NotFound
 from tracker.extensions import db
 from tracker.models import Assignment, Evidence
 from tracker.models.base import utcnow
@@ -45,11 +45,6 @@ class EvidenceError(AppError):
     code = "evidence.invalid"
 
 
-class Forbidden(AppError):
-    status = 403
-    code = "evidence.forbidden"
-
-
 def _reject(code: str, detail: str, **extra) -> EvidenceError:
     return EvidenceError(detail, code=code, status=_STATUS_FOR.get(code, 415), **extra)
 
@@ -66,7 +61,7 @@ def assignment_for_upload(principal: Principal, assignment_id: int) -> Assignmen
     """The assignment, if the caller may add evidence to it (404 outside scope, 403 read-only)."""
     assignment = get_assignment(principal, assignment_id)
     if not can_contribute_to(principal, assignment.organization_id, ancestor_ids(assignment.organization_id)):
-        raise Forbidden("Bạn chỉ có quyền xem nhiệm vụ này. You may only read this assignment.")
+        raise Forbidden("Bạn chỉ có quyền xem nhiệm vụ này. You may only read this assignment.", code="evidence.forbidden")
     if assignment.status == Status.CANCELLED:
         raise Conflict("Nhiệm vụ đã hủy. The assignment is cancelled.", code="assignment.cancelled")
     return assignment

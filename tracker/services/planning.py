@@ -9,12 +9,12 @@ from sqlalchemy import func, select
 from tracker.domain.access import Principal, can_approve_for
 from tracker.domain.plans import REF_PATTERN, cycles, occurrence_due_date, section_of, valid_month_day
 from tracker.domain.text import fold
-from tracker.errors import AppError, Conflict, NotFound, ValidationFailed
+from tracker.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.models import Action, Assignment, Organization, Plan, TaskGroup
 from tracker.services import history
 from tracker.services.access import ancestor_ids
-from tracker.services.assignments import Forbidden, check_owner
+from tracker.services.assignments import check_owner
 from tracker.services.workflow import run_each
 
 
@@ -113,7 +113,8 @@ def assign(principal: Principal, data: dict) -> list[Assignment]:
     if org is None:
         raise ValidationFailed(errors={"organization_id": ["Không có đơn vị này. No such organisation."]})
     if not can_approve_for(principal, org.id, ancestor_ids(org.id)):
-        raise Forbidden("Chỉ lãnh đạo cấp trên của đơn vị (hoặc quản trị) được giao việc. Only leaders over the organisation assign it work.")
+        raise Forbidden("Chỉ lãnh đạo cấp trên của đơn vị (hoặc quản trị) được giao việc. Only leaders over the organisation assign it work.",
+                        code="assignment.forbidden")
     if org.valid_to is not None:
         raise AppError("Đơn vị đã giải thể hoặc sáp nhập; giao cho đơn vị kế thừa. The organisation is closed; assign its successor.",
                        code="assignment.organization_closed", status=422, successor_id=org.successor_id)

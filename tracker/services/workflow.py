@@ -12,13 +12,13 @@ from sqlalchemy.orm import joinedload
 from tracker.domain.access import Principal, can_approve_for, can_contribute_to
 from tracker.domain.vocabulary import Status
 from tracker.domain.workflow import allowed_moves, capacities, find_move
-from tracker.errors import AppError, Conflict, NotFound, ValidationFailed
+from tracker.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.models import Assignment, Evidence, Extension
 from tracker.models.base import utcnow
 from tracker.services import history
 from tracker.services.access import ancestor_ids
-from tracker.services.assignments import Forbidden, check_version, get_assignment
+from tracker.services.assignments import check_version, get_assignment
 
 
 def _capacities(principal: Principal, assignment: Assignment):
