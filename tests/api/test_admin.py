@@ -650,3 +650,15 @@ def test_last_active_admin_cannot_be_deactivated_or_demoted(admin, user_ids, org
     second = create_user(admin, orgs, username="quantri.hai", memberships=[{"organization_id": orgs["TU-HY"], "role": "admin"}])
     assert second["username"] == "quantri.hai"
     assert admin.delete(url).status_code == 204  # another admin remains
+
+
+def test_members_of_an_organisation_in_scope(client_as, orgs, user_ids):
+    leader = client_as("lanhdao.ubnd")
+    response = leader.get(f"/api/v1/organizations/{orgs['PNV-KD']}/members")
+    assert response.status_code == 200
+    members = response.get_json()
+    assert [(m["user_id"], m["full_name"], m["role"]) for m in members] == [(user_ids["canbo.noivu"], "Phạm Minh Đức", "officer")]
+    assert "username" not in members[0] and "password_hash" not in members[0]
+    assert_problem(client_as("canbo.vhkhtt").get(f"/api/v1/organizations/{orgs['PNV-KD']}/members"), 404, "organization.not_found")
+    assert_problem(leader.get(f"/api/v1/organizations/{orgs['BTGDV-KD']}/members"), 404, "organization.not_found")
+    assert_problem(leader.get("/api/v1/organizations/999999/members"), 404, "organization.not_found")

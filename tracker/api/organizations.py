@@ -1,9 +1,10 @@
 from flask.views import MethodView
 
-from tracker.api.security import admin_required, login_required
+from tracker.api.security import admin_required, current_principal, login_required
 from tracker.extensions import db
 from tracker.schemas.organization import (
-    OrganizationCloseSchema, OrganizationCreateSchema, OrganizationQuerySchema, OrganizationSchema, OrganizationUpdateSchema,
+    MemberSchema, OrganizationCloseSchema, OrganizationCreateSchema, OrganizationQuerySchema, OrganizationSchema,
+    OrganizationUpdateSchema,
 )
 from tracker.services import organizations
 from tracker.services.pagination import SQLPage
@@ -65,3 +66,13 @@ def close(data, org_id):
     org = organizations.close_organization(organizations.get_organization(org_id), data["valid_to"], data["successor_id"])
     db.session.commit()
     return org
+
+
+@blp.route("/<int:org_id>/members")
+@login_required()
+@blp.response(200, MemberSchema(many=True))
+@blp.alt_response(404, description="No such organisation in the caller's scope")
+@blp.paginate(SQLPage)
+def members(org_id):
+    """Active members of an organisation in the caller's scope, e.g. to choose an assignment's owner"""
+    return organizations.members_query(current_principal(), org_id)

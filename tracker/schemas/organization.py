@@ -49,3 +49,13 @@ class OrganizationUpdateSchema(ma.Schema):
 class OrganizationCloseSchema(ma.Schema):
     valid_to = fields.Date(required=True, metadata={"description": "Last day the unit existed"})
     successor_id = Id(allow_none=True, load_default=None, metadata={"description": "The unit that took over (merger, rename)"})
+
+
+class MemberSchema(ma.Schema):
+    """A member as colleagues see them: no account details beyond contact."""
+
+    user_id = fields.Integer()
+    full_name = fields.String(attribute="user.full_name")
+    phone = fields.String(attribute="user.phone", allow_none=True)
+    email = fields.String(attribute="user.email", allow_none=True)
+    role = fields.String()

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import Select, select
+from sqlalchemy.orm import contains_eager
 
 from tracker.domain.text import fold, like_pattern
 from tracker.errors import Conflict, NotFound, ValidationFailed
 from tracker.extensions import db
-from tracker.models import Organization
-from tracker.services.access import ancestor_ids
+from tracker.domain.access import Principal
+from tracker.models import Membership, Organization, User
+from tracker.services.access import ancestor_ids, visible_organizations
 
 
 def organizations_query(*, parent_id: int | None = None, roots: bool = False, kind: str | None = None, q: str | None = None) -> Select:
@@ -92,3 +94,17 @@ def close_organization(org: Organization, valid_to: dt.date, successor_id: int |
     org.successor = successor
     db.session.flush()
     return org
+
+
+def members_query(principal: Principal, org_id: int) -> Select:
+    """Active members of an organisation whose work the caller sees (to choose an owner, say);
+    404 outside the caller's scope."""
+    visible = db.session.scalar(select(Organization.id).where(Organization.id == org_id, visible_organizations(principal, Organization.id)))
+    if visible is None:
+        raise NotFound(f"Không có đơn vị {org_id} trong phạm vi của bạn. No such organisation in your scope.", code="organization.not_found")
+    return (
+        select(Membership).join(User, User.id == Membership.user_id)
+        .options(contains_eager(Membership.user))
+        .where(Membership.organization_id == org_id, User.is_active.is_(True))
+        .order_by(User.full_name, User.id)
+    )
