@@ -18,7 +18,7 @@ from tracker import create_app
 from tracker.cli import bundled_plan
 from tracker.config import normalise_database_url
 from tracker.extensions import db
-from tracker.models import Assignment, Organization, User
+from tracker.models import Action, Assignment, Organization, Plan, User
 from tracker.services import demo, plan_import
 
 REPO = Path(__file__).resolve().parents[1]
@@ -179,6 +179,22 @@ class Auth:
 @pytest.fixture(scope="session")
 def auth(app) -> Auth:
     return Auth(app)
+
+
+@pytest.fixture
+def org(session) -> dict[str, int]:
+    """Organisation ids by code."""
+    return dict(session.execute(select(Organization.code, Organization.id)).all())
+
+
+@pytest.fixture
+def action_ref(session):
+    """The id of a Kim Động plan action by its ref (III.3.2, IV.4.2 …)."""
+
+    def find(ref: str) -> int:
+        return session.scalar(select(Action.id).join(Plan).where(Plan.code == "KH-NQ57/HU", Action.ref == ref))
+
+    return find
 
 
 @pytest.fixture

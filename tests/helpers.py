@@ -21,3 +21,34 @@ def assert_problem(response, status: int, code: str) -> dict:
     assert body["type"].endswith(code)
     assert body["title"] and body["detail"]
     return body
+
+
+def descendants(parents: dict[int, int | None], root: int) -> set[int]:
+    """An organisation and all below it, from parent links, computed apart from the app's SQL."""
+    found, grew = {root}, True
+    while grew:
+        grew = False
+        for org_id, parent_id in parents.items():
+            if parent_id in found and org_id not in found:
+                found.add(org_id)
+                grew = True
+    return found
+
+
+def memory_kib(pid: int) -> dict[str, int]:
+    """A process's resident set size and its peak (VmRSS, VmHWM), in KiB, from /proc."""
+    fields = {}
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            name, _, value = line.partition(":")
+            if name in ("VmRSS", "VmHWM"):
+                fields[name] = int(value.split()[0])
+    return fields
+
+
+def reset_peak(pid: int) -> None:
+    """Start a process's peak (VmHWM) afresh from its current RSS, so earlier peaks do not count."""
+    with open(f"/proc/{pid}/clear_refs", "w", encoding="ascii") as control:
+        control.write("5")
+    status = memory_kib(pid)
+    assert status["VmHWM"] - status["VmRSS"] < 1024, status

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import and_, event, func, insert, not_, or_, select
 
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, descendants
 from tracker.domain.text import fold
 from tracker.models import Action, Assignment, Organization, Plan, TaskGroup
 
@@ -64,15 +64,7 @@ def ids_where(session, *conditions) -> set[int]:
 
 def subtree(session, root_id: int) -> set[int]:
     """The organisation and its descendants, computed in Python from the parent links."""
-    parents = dict(session.execute(select(Organization.id, Organization.parent_id)).all())
-    found, grew = {root_id}, True
-    while grew:
-        grew = False
-        for org_id, parent_id in parents.items():
-            if parent_id in found and org_id not in found:
-                found.add(org_id)
-                grew = True
-    return found
+    return descendants(dict(session.execute(select(Organization.id, Organization.parent_id)).all()), root_id)
 
 
 def not_completed_by(as_of: dt.date):
@@ -104,19 +96,6 @@ def queries(statements: list[str]) -> list[str]:
 
 
 # --- fixtures ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def org(session):
-    return dict(session.execute(select(Organization.code, Organization.id)).all())
-
-
-@pytest.fixture
-def action_ref(session):
-    def find(ref: str) -> int:
-        return session.scalar(select(Action.id).join(Plan).where(Plan.code == KIM_DONG_PLAN, Action.ref == ref))
-
-    return find
 
 
 @pytest.fixture

@@ -15,21 +15,12 @@ import uuid
 import pytest
 
 from tests.conftest import REPO, scratch_app
+from tests.helpers import memory_kib, reset_peak
 from tracker.extensions import db
 from tracker.storage import make_storage
 
 MiB = 1024 * 1024
 SIZE = 200 * MiB
-
-
-def memory_kib(pid: int) -> dict[str, int]:
-    fields = {}
-    with open(f"/proc/{pid}/status", encoding="ascii") as status:
-        for line in status:
-            name, _, value = line.partition(":")
-            if name in ("VmRSS", "VmHWM"):
-                fields[name] = int(value.split()[0])
-    return fields
 
 
 @pytest.mark.no_transaction
@@ -46,7 +37,7 @@ def test_200_mib_upload_keeps_server_memory_flat(database_url, tmp_path):
         port = int(server.stdout.readline())
         warm = _upload(port, target, headers, 64 * 1024)  # load every code path once
         assert warm[0] == 201, warm
-        _reset_peak(server.pid)
+        reset_peak(server.pid)
         before = memory_kib(server.pid)["VmRSS"]
 
         started = time.perf_counter()
@@ -67,14 +58,6 @@ def test_200_mib_upload_keeps_server_memory_flat(database_url, tmp_path):
     growth_mib = (peak - before) / 1024
     print(f"\n200 MiB upload: {elapsed:.1f} s, server RSS before {before / 1024:.0f} MiB, peak {peak / 1024:.0f} MiB, growth {growth_mib:.1f} MiB")
     assert growth_mib < 64
-
-
-def _reset_peak(pid: int) -> None:
-    """Start the peak (VmHWM) afresh from the current RSS, so start-up peaks do not count."""
-    with open(f"/proc/{pid}/clear_refs", "w", encoding="ascii") as control:
-        control.write("5")
-    status = memory_kib(pid)
-    assert status["VmHWM"] - status["VmRSS"] < 1024, status
 
 
 def _upload(port: int, assignment_id: int, headers: dict, size: int) -> tuple[int, str, str]:

@@ -29,6 +29,7 @@ from openpyxl import load_workbook
 from sqlalchemy import event, insert, make_url, select, text
 
 from tests.conftest import REPO, app_config, fresh_database, load_baseline, pg_admin_connect
+from tests.helpers import descendants, memory_kib, reset_peak
 from tracker import create_app
 from tracker.extensions import db
 from tracker.models import Action, Assignment, Organization, Plan, User
@@ -66,17 +67,6 @@ class Scratch:
 
 
 # --- data ----------------------------------------------------------------------------------
-
-
-def _subtree(parents: dict[int, int | None], root: int) -> list[int]:
-    found, grew = {root}, True
-    while grew:
-        grew = False
-        for org_id, parent_id in parents.items():
-            if parent_id in found and org_id not in found:
-                found.add(org_id)
-                grew = True
-    return sorted(found)
 
 
 def _row(i: int, actions: list[int], orgs: list[int], owners: list[int | None], now: dt.datetime) -> dict:
@@ -117,7 +107,7 @@ def add_assignments(n: int) -> None:
     actions = list(db.session.scalars(select(Action.id).join(Plan).where(Plan.code == KIM_DONG_PLAN).order_by(Action.id)))
     parents = dict(db.session.execute(select(Organization.id, Organization.parent_id)).all())
     district = db.session.scalar(select(Organization.id).where(Organization.code == DISTRICT))
-    orgs = _subtree(parents, district)
+    orgs = sorted(descendants(parents, district))
     owners = [None, None, *db.session.scalars(select(User.id).order_by(User.id))]
     db.session.remove()
     now = dt.datetime(2026, 6, 1, 8, 30, tzinfo=dt.UTC)
@@ -173,24 +163,6 @@ def test_the_data_has_every_class(scratch):
 
 
 # --- 1. export memory ------------------------------------------------------------------------
-
-
-def memory_kib(pid: int) -> dict[str, int]:
-    fields = {}
-    with open(f"/proc/{pid}/status", encoding="ascii") as status:
-        for line in status:
-            name, _, value = line.partition(":")
-            if name in ("VmRSS", "VmHWM"):
-                fields[name] = int(value.split()[0])
-    return fields
-
-
-def reset_peak(pid: int) -> None:
-    """Start the peak (VmHWM) afresh from the current RSS."""
-    with open(f"/proc/{pid}/clear_refs", "w", encoding="ascii") as control:
-        control.write("5")
-    status = memory_kib(pid)
-    assert status["VmHWM"] - status["VmRSS"] < 1024, status
 
 
 def download(port: int, path: str, token: str, target: Path) -> tuple[int, dict[str, str], int]:

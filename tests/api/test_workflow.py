@@ -12,20 +12,7 @@ from werkzeug.test import encode_multipart
 
 from tests import evidence_files as files
 from tests.helpers import assert_problem
-from tracker.models import Action, Assignment, AssignmentEvent, Organization
-
-
-@pytest.fixture
-def org(session):
-    return dict(session.execute(select(Organization.code, Organization.id)).all())
-
-
-@pytest.fixture
-def action_ref(session):
-    def find(ref: str) -> int:
-        return session.scalar(select(Action.id).where(Action.ref == ref))
-
-    return find
+from tracker.models import Action, Assignment, AssignmentEvent
 
 
 def upload_evidence(client, headers, assignment_id, name="Báo cáo.pdf"):
