@@ -5,7 +5,7 @@ from tracker.schemas.common import Id, single_line
 
 from tracker.domain.classification import TaskClass
 from tracker.domain.vocabulary import AssignmentRole, Status
-from tracker.services.reports import PERIOD, SUMMARY_KEYS
+from tracker.services.reports import SUMMARY_KEYS
 
 FORMATS = ["json", "csv", "xlsx"]
 
@@ -41,7 +41,8 @@ class ScorecardQuerySchema(ma.Schema):
 
 class PeriodicQuerySchema(ma.Schema):
     organization_id = Id(required=True)
-    period = fields.String(required=True, validate=validate.Regexp(PERIOD, error="Dạng 2026-H1 hoặc 2026. Use 2026-H1 or 2026."))
+    # Checked by reports.Period.parse, the one rule for periods (422 naming `period`).
+    period = fields.String(required=True, metadata={"description": "2026-H1 (six months, report due 10/06) or 2026 (the year, due 01/12)"})
     format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
 
 
