@@ -4,9 +4,10 @@ from tracker.models.assignment import Assignment, AssignmentEvent, Extension
 from tracker.models.evidence import Evidence
 from tracker.models.organization import Organization
 from tracker.models.plan import Action, Plan, TaskGroup
+from tracker.models.report import ReportSnapshot
 from tracker.models.user import LoginFailure, Membership, RevokedToken, User
 
 __all__ = [
     "Action", "Assignment", "AssignmentEvent", "Evidence", "Extension", "LoginFailure", "Membership", "Organization", "Plan",
-    "RevokedToken", "TaskGroup", "User",
+    "ReportSnapshot", "RevokedToken", "TaskGroup", "User",
 ]

@@ -1,6 +1,6 @@
 import datetime as dt
 
-from sqlalchemy import JSON, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
@@ -37,6 +37,9 @@ class Assignment(Timestamped, db.Model):
     role: Mapped[str] = mapped_column(String(16))
     cycle: Mapped[int] = mapped_column(Integer, default=0)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    # The day the work was given (the plan's issue date for work imported with it): no fact about
+    # the assignment can be dated before it.
+    assigned_on: Mapped[dt.date | None] = mapped_column(Date)
     original_due_date: Mapped[dt.date | None] = mapped_column(Date)
     due_date: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="not_started")
@@ -67,7 +70,10 @@ class AssignmentEvent(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id", ondelete="RESTRICT"))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
-    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)  # recorded at
+    # The day the fact really happened (a report delivered on paper on 05/06 and typed in on
+    # 12/06 has effective_on 05/06); verdicts use it, reports count back-dated facts.
+    effective_on: Mapped[dt.date | None] = mapped_column(Date)
     kind: Mapped[str] = mapped_column(String(32))
     old_value: Mapped[dict | None] = mapped_column(JSON)
     new_value: Mapped[dict | None] = mapped_column(JSON)
@@ -83,7 +89,7 @@ class Extension(db.Model):
 
     __tablename__ = "extension"
     __table_args__ = (
-        CheckConstraint("status IN ('pending','granted','refused')", name="status"),
+        CheckConstraint("status IN ('pending','granted','refused','lapsed')", name="status"),
         Index("ix_extension_assignment_id", "assignment_id"),
         Index("ix_extension_status", "status"),
     )
@@ -95,6 +101,8 @@ class Extension(db.Model):
     previous_due_date: Mapped[dt.date | None] = mapped_column(Date)
     new_due_date: Mapped[dt.date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(Text)
+    # Asked on a day after the due date it would move: allowed, but reports count it.
+    requested_after_due: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -66,6 +66,8 @@ class Action(Timestamped, db.Model):
             "AND due_date IS NULL)",
             name="recurrence_shape",
         ),
+        CheckConstraint("recurrence_bound IS NULL OR recurrence_bound IN ('by','before')", name="recurrence_bound"),
+        CheckConstraint("report_period IS NULL OR report_period IN ('six_month','annual')", name="report_period"),
         Index("ix_action_group_id", "group_id"),
     )
 
@@ -85,6 +87,13 @@ class Action(Timestamped, db.Model):
     recurrence_day: Mapped[int | None] = mapped_column(Integer)
     recurrence_from_year: Mapped[int | None] = mapped_column(Integer)
     recurrence_until_year: Mapped[int | None] = mapped_column(Integer)
+    # "by" (the written day is the last permitted day) or "before" ("trước ngày 10/6": the day
+    # before is); for a yearly action the written month/day above, shifted per year.
+    recurrence_bound: Mapped[str | None] = mapped_column(String(8))
+    # The deadline as the source document words it ("trước ngày 10/6", "hoàn thành trong tháng 3/2025").
+    due_text: Mapped[str | None] = mapped_column(String(255))
+    # A periodic report duty: "six_month" or "annual" (the organisation's own report of that period).
+    report_period: Mapped[str | None] = mapped_column(String(16))
     # fold(ref, title, text): accent- and case-insensitive search on every database.
     search_key: Mapped[str] = mapped_column(Text, default="")
 
