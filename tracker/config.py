@@ -102,6 +102,8 @@ def load_settings(instance_path: str, env: dict | None = None) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True} if database_url.startswith("postgresql") else {},
         "SQLALCHEMY_ECHO": _bool(env.get("SQLALCHEMY_ECHO")),
         "TRACKER_TIMEZONE": env.get("TRACKER_TIMEZONE", "Asia/Ho_Chi_Minh"),
+        # How many days an officer may date a submission back (a leader further, with a note).
+        "BACKDATE_MAX_DAYS": _int(env, "BACKDATE_MAX_DAYS", 7),
         "TRACKER_CORS_ORIGINS": _list(env.get("CORS_ORIGINS")),
         "TRACKER_MAX_PAGE_SIZE": _int(env, "MAX_PAGE_SIZE", 200),
         "MAX_CONTENT_LENGTH": _int(env, "MAX_REQUEST_MB", 60) * 1024 * 1024,

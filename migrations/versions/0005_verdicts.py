@@ -35,6 +35,7 @@ def upgrade():
 
     with op.batch_alter_table('assignment_event', schema=None) as batch_op:
         batch_op.add_column(sa.Column('effective_on', sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column('recorded_on', sa.Date(), nullable=True))
 
     with op.batch_alter_table('extension', schema=None) as batch_op:
         batch_op.add_column(sa.Column('requested_after_due', sa.Boolean(), nullable=False, server_default=sa.false()))
@@ -116,7 +117,7 @@ def _fill_existing():
         else:
             op.execute("DROP TRIGGER IF EXISTS assignment_event_no_update")
         for event_id, occurred_at in events:
-            bind.execute(sa.text("UPDATE assignment_event SET effective_on = :day WHERE id = :id"),
+            bind.execute(sa.text("UPDATE assignment_event SET effective_on = :day, recorded_on = :day WHERE id = :id"),
                          {"day": _local_day(occurred_at, zone), "id": event_id})
         if postgres:
             op.execute("ALTER TABLE assignment_event ENABLE TRIGGER assignment_event_append_only")
@@ -149,6 +150,7 @@ def downgrade():
 
     # assignment_event keeps its triggers: SQLite drops the column without rebuilding the table.
     with op.batch_alter_table('assignment_event', schema=None) as batch_op:
+        batch_op.drop_column('recorded_on')
         batch_op.drop_column('effective_on')
 
     with op.batch_alter_table('assignment', schema=None) as batch_op:

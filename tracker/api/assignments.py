@@ -1,4 +1,4 @@
-from flask import request
+from flask import current_app, request
 from flask.views import MethodView
 
 from tracker.api.security import current_principal, login_required
@@ -68,7 +68,8 @@ def bulk_assign(data):
 @blp.response(200, BulkResultSchema)
 def bulk_transition(data):
     """Many transitions (e.g. approve many submissions) in one transaction: a result per item"""
-    results = workflow.bulk_transition(current_principal(), data["items"], today=clock.today())
+    results = workflow.bulk_transition(current_principal(), data["items"], today=clock.today(),
+                                       backdate_max_days=current_app.config["BACKDATE_MAX_DAYS"])
     db.session.commit()
     return _summary(results)
 
@@ -109,9 +110,15 @@ class AssignmentDetail(MethodView):
 @blp.alt_response(409, description="Not allowed from the current status (`assignment.invalid_transition`, with `allowed`), or evidence missing")
 @blp.alt_response(412, description="If-Match given and stale")
 def transition(data, assignment_id):
-    """Move the assignment: start, submit, approve, return, block, resume, cancel"""
+    """Move the assignment: start, submit, approve, return, block, resume, cancel.
+
+    `effective_on` records a fact that happened earlier (a report delivered on paper): not in the
+    future, not before the work was assigned or the previous status change took effect; officers may
+    date back at most BACKDATE_MAX_DAYS days (default 7), leaders further with a note. Completing or
+    cancelling lets any pending extension request lapse."""
     assignment = workflow.transition(current_principal(), assignment_id, data["to"], today=clock.today(),
-                                     note=data.get("note"), progress=data.get("progress"), if_match=request.if_match)
+                                     note=data.get("note"), progress=data.get("progress"), if_match=request.if_match,
+                                     effective_on=data.get("effective_on"), backdate_max_days=current_app.config["BACKDATE_MAX_DAYS"])
     db.session.commit()
     return _with_etag(assignments.Classified(assignment, clock.today()))
 
@@ -140,7 +147,8 @@ class Extensions(MethodView):
     @blp.alt_response(409, description="A request is already pending, or the assignment is closed")
     def post(self, data, assignment_id):
         """Ask for a later due date, with a reason"""
-        extension = workflow.request_extension(current_principal(), assignment_id, data["new_due_date"], data["reason"])
+        extension = workflow.request_extension(current_principal(), assignment_id, data["new_due_date"], data["reason"],
+                                               today=clock.today())
         db.session.commit()
         return extension
 
@@ -150,7 +158,7 @@ class Extensions(MethodView):
 @blp.arguments(ExtensionDecisionSchema)
 @blp.response(200, ExtensionSchema)
 @blp.alt_response(403, description="Only leaders over the organisation decide")
-@blp.alt_response(409, description="Already decided")
+@blp.alt_response(409, description="Already decided (`extension.already_decided`), or the assignment is closed and the request lapsed (`extension.assignment_closed`)")
 def decide_extension(data, assignment_id, extension_id):
     """Grant (the due date moves; the original stays) or refuse (with a reason)"""
     extension = workflow.decide_extension(current_principal(), assignment_id, extension_id, data["decision"], data.get("note"))

@@ -136,7 +136,7 @@ def _xlsx_file(sheets: list[Sheet], title: str, as_of: dt.date) -> str:
 
 def export_response(fmt: str, name: str, title: str, as_of: dt.date, sheets: list[Sheet]) -> Response:
     """The report as a CSV or XLSX attachment; `as_of` is in the file name and on the sheet."""
-    filename = f"{name}_{as_of.isoformat()}.{fmt}"
+    filename = export_filename(name, as_of, fmt)
     if fmt == "csv":
         response = Response(stream_with_context(_csv_lines(sheets, title, as_of)), mimetype=CSV_MEDIA_TYPE)
     else:
@@ -147,5 +147,31 @@ def export_response(fmt: str, name: str, title: str, as_of: dt.date, sheets: lis
         response.call_on_close(stream.close)
         response.call_on_close(lambda: os.path.exists(path) and os.remove(path))
     response.headers["Content-Disposition"] = content_disposition(filename)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def render_bytes(fmt: str, title: str, as_of: dt.date, sheets: list[Sheet]) -> bytes:
+    """The whole CSV or XLSX file in memory, for a published report that is stored as it was served."""
+    if fmt == "csv":
+        return b"".join(_csv_lines(sheets, title, as_of))
+    path = _xlsx_file(sheets, title, as_of)
+    try:
+        with open(path, "rb") as stream:
+            return stream.read()
+    finally:
+        os.remove(path)
+
+
+def export_filename(name: str, as_of: dt.date, fmt: str) -> str:
+    return f"{name}_{as_of.isoformat()}.{fmt}"
+
+
+def stored_response(body: bytes, fmt: str, filename: str | None) -> Response:
+    """Bytes stored earlier, served as they are (JSON inline, CSV and XLSX as attachments)."""
+    media_type = {"json": "application/json", "csv": CSV_MEDIA_TYPE, "xlsx": XLSX_MEDIA_TYPE}[fmt]
+    response = Response(body, mimetype=media_type)
+    if fmt != "json" and filename:
+        response.headers["Content-Disposition"] = content_disposition(filename)
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 
-from tracker.api.exports import Column, Sheet, export_response
+import orjson
+from flask import current_app, url_for
+from flask.views import MethodView
+
+from tracker.api.exports import Column, Sheet, export_filename, export_response, render_bytes, stored_response
 from tracker.api.security import current_principal, login_required
 from tracker.domain.classification import LABELS as CLASS_LABELS, TaskClass
+from tracker.extensions import db
 from tracker.schemas.report import (
     AttentionQuerySchema, AttentionSchema, PeriodicQuerySchema, PeriodicSchema, ReportFilterSchema, ReportRowSchema,
-    ScorecardQuerySchema, ScorecardSchema, SummaryQuerySchema, SummarySchema,
+    ScorecardQuerySchema, ScorecardSchema, SnapshotCreateSchema, SnapshotFormatSchema, SnapshotQuerySchema, SnapshotSchema,
+    SummaryQuerySchema, SummarySchema,
 )
-from tracker.services import clock, reports
-from tracker.services.pagination import RowPage
+from tracker.services import clock, reports, snapshots
+from tracker.services.pagination import RowPage, SQLPage
 from tracker.web import Blueprint
 
 URL_PREFIX = "/reports"
@@ -47,7 +54,19 @@ ROW_COLUMNS = [
     Column("progress", "Tiến độ (%)", "int", 9),
     Column("last_updated_at", "Cập nhật lần cuối", "datetime", 17),
 ]
-COMPLETED_COLUMNS = [*ROW_COLUMNS[:11], Column("due_date", "Hạn", "date", 12), Column("completed_on", "Ngày hoàn thành", "date", 14)]
+COMPLETED_COLUMNS = [*ROW_COLUMNS[:11], Column("due_date", "Hạn", "date", 12), Column("completed_on", "Ngày hoàn thành", "date", 14),
+                     Column("days_late", "Số ngày trễ", "int", 9)]
+OPEN_COLUMNS = [*ROW_COLUMNS[:13], *ROW_COLUMNS[14:]]  # in progress or without deadline: no days overdue
+BACKDATED_COLUMNS = [
+    Column("action_ref", "Mục", "text", 10),
+    Column("organization_code", "Đơn vị", "text", 16),
+    Column("status", "Trạng thái", "text", 12),
+    Column("effective_on", "Ngày hiệu lực", "date", 12),
+    Column("recorded_at", "Thời điểm ghi nhận", "datetime", 17),
+    Column("days_back", "Số ngày ghi lùi", "int", 9),
+    Column("recorded_by", "Người ghi nhận", "text", 22),
+    Column("note", "Ghi chú", "text", 40),
+]
 COUNT_COLUMNS = [
     Column("label", "Đơn vị / nhóm", "text", 40),
     Column("total", "Tổng số", "int", 9),
@@ -56,6 +75,8 @@ COUNT_COLUMNS = [
     Column("completion_rate", "Tỷ lệ hoàn thành", "rate", 12),
     Column("on_time_rate", "Tỷ lệ đúng hạn", "rate", 12),
     Column("overdue_rate", "Tỷ lệ quá hạn", "rate", 12),
+    Column("completion_rate_of_due", "Tỷ lệ hoàn thành / đến hạn", "rate", 13),
+    Column("overdue_rate_of_due", "Tỷ lệ quá hạn / đến hạn", "rate", 13),
 ]
 SCORE_COLUMNS = [
     Column("rank", "Xếp hạng", "int", 8),
@@ -65,6 +86,8 @@ SCORE_COLUMNS = [
     Column("completed_late", "Hoàn thành quá hạn", "int", 12),
     Column("overdue", "Quá hạn", "int", 9),
     Column("on_time_rate", "Tỷ lệ đúng hạn", "rate", 12),
+    Column("completion_rate_of_due", "Tỷ lệ hoàn thành / đến hạn", "rate", 13),
+    Column("overdue_rate_of_due", "Tỷ lệ quá hạn / đến hạn", "rate", 13),
     Column("average_days_late", "Số ngày trễ bình quân", "text", 12),
     Column("evidence_rate", "Tỷ lệ có minh chứng", "rate", 12),
 ]
@@ -104,6 +127,19 @@ def overdue(args, pagination_parameters):
     return [reports.overdue_row(row, as_of) for row in page.items]
 
 
+def _summary_document(args: dict) -> tuple[dict, str, str, dt.date]:
+    """The summary as JSON data, with its export's file name, title and as_of."""
+    args = dict(args)
+    as_of = args.pop("as_of", None) or clock.today()
+    result = reports.summary(current_principal(), as_of=as_of, **args)
+    return result, f"tong-hop-theo-{args['by']}", "Tổng hợp kết quả thực hiện nhiệm vụ", as_of
+
+
+def _summary_sheets(result: dict) -> list[Sheet]:
+    rows = _count_rows([*result["rows"], result["totals"]])
+    return [Sheet("Tổng hợp", COUNT_COLUMNS, rows, notes=_basis_notes(result["rate_bases"]))]
+
+
 @blp.route("/summary")
 @login_required()
 @blp.arguments(SummaryQuerySchema, location="query")
@@ -112,12 +148,12 @@ def overdue(args, pagination_parameters):
 def summary(args):
     """Per organisation (a parent includes its subtree), group, plan or owner: each class, rates"""
     fmt = args.pop("format")
-    as_of = args.pop("as_of", None) or clock.today()
-    result = reports.summary(current_principal(), as_of=as_of, **args)
+    since = args.pop("since_snapshot", None)
+    result, name, title, as_of = _summary_document(args)
     if fmt != "json":
-        rows = _count_rows([*result["rows"], result["totals"]])
-        sheet = Sheet("Tổng hợp", COUNT_COLUMNS, rows, notes=_basis_notes(result["rate_bases"]))
-        return export_response(fmt, f"tong-hop-theo-{args['by']}", "Tổng hợp kết quả thực hiện nhiệm vụ", as_of, [sheet])
+        return export_response(fmt, name, title, as_of, _summary_sheets(result))
+    if since is not None:
+        result["changes_since_snapshot"] = snapshots.summary_changes(current_principal(), since, result, args)
     return result
 
 
@@ -137,30 +173,58 @@ def scorecard(args):
     return result
 
 
+def _periodic_document(args: dict, *, full_lists: bool) -> tuple[dict, str, str, dt.date]:
+    """The periodic report as JSON data (or, with full_lists, with every row for exports), with its
+    export's file name, title and as_of."""
+    period = reports.Period.parse(args["period"])
+    result = reports.periodic(current_principal(), organization_id=args["organization_id"], period=period,
+                              today=clock.today(), full_lists=full_lists, as_of=args.get("as_of"),
+                              at=args.get("at") or "period_end")
+    kind = "6-thang" if period.half_year else "nam"
+    title = f"Báo cáo {'6 tháng' if period.half_year else 'năm'} {period.year} – {result['organization']['name']}"
+    return result, f"bao-cao-{kind}-{period.year}-{result['organization']['code']}", title, result["as_of"]
+
+
+def _periodic_sheets(result: dict) -> list[Sheet]:
+    own = result["own_report"]
+    backdated = result["backdated_facts"]
+    requests = result["extension_requests"]
+    notes = [
+        f"Báo cáo của đơn vị cho kỳ này: {own['state']}",
+        f"Hoàn thành trong kỳ: {result['summary'].get('completed_in_period', 0)}",
+        f"Đề nghị gia hạn trong kỳ: {requests['count']} (sau khi đã quá hạn: {requests['requested_after_due']})",
+        f"Sự việc được ghi lùi ngày trong kỳ: {backdated['count']}",
+        *_basis_notes(result["rate_bases"]),
+    ]
+    return [
+        Sheet("Tổng hợp", COUNT_COLUMNS, _count_rows([result["summary"]]), notes=notes),
+        Sheet("Đã hoàn thành", COMPLETED_COLUMNS, result["completed"]),
+        Sheet("Quá hạn", ROW_COLUMNS, result["overdue"]),
+        Sheet("Đang thực hiện", OPEN_COLUMNS, result["in_progress"]),
+        Sheet("Thường xuyên", OPEN_COLUMNS, result["no_deadline"]),
+        Sheet("Gia hạn", EXTENSION_COLUMNS, result["extensions_granted"]),
+        Sheet("Ghi lùi ngày", BACKDATED_COLUMNS, backdated["items"]),
+    ]
+
+
 @blp.route("/periodic")
 @login_required()
 @blp.arguments(PeriodicQuerySchema, location="query")
 @blp.response(200, PeriodicSchema)
 @blp.doc(responses=_FORMATS_DOC)
 def periodic(args):
-    """The six-month (2026-H1, due 10/06) or annual (2026, due 01/12) report of an organisation"""
-    period = reports.Period.parse(args["period"])
-    export = args["format"] != "json"
-    result = reports.periodic(current_principal(), organization_id=args["organization_id"], period=period,
-                              today=clock.today(), full_lists=export)
-    if export:
-        own = result["own_report"]
-        notes = [f"Báo cáo của đơn vị cho kỳ này: {own['state']}"]
-        sheets = [
-            Sheet("Tổng hợp", COUNT_COLUMNS, _count_rows([result["summary"]]), notes=notes),
-            Sheet("Đã hoàn thành", COMPLETED_COLUMNS, result["completed"]),
-            Sheet("Quá hạn", ROW_COLUMNS, result["overdue"]),
-            Sheet("Gia hạn", EXTENSION_COLUMNS, result["extensions_granted"]),
-        ]
-        kind = "6-thang" if period.half_year else "nam"
-        title = f"Báo cáo {'6 tháng' if period.half_year else 'năm'} {period.year} – {result['organization']['name']}"
-        return export_response(args["format"], f"bao-cao-{kind}-{period.year}-{result['organization']['code']}", title,
-                               result["as_of"], sheets)
+    """The six-month (2026-H1, due before 10/06) or annual (2026, due before 01/12) report of an organisation.
+
+    The summary counts every live assignment of the subtree (those without a deadline included) and
+    each class has its list, so totals equal the lists' lengths. `at=due_date` takes it as at the
+    organisation's own report due date; `since_snapshot` says what changed since a published one."""
+    fmt = args.pop("format")
+    since = args.pop("since_snapshot", None)
+    result, name, title, as_of = _periodic_document(args, full_lists=fmt != "json")
+    if fmt != "json":
+        return export_response(fmt, name, title, as_of, _periodic_sheets(result))
+    if since is not None:
+        result["changes_since_snapshot"] = snapshots.periodic_changes(current_principal(), since, result)
     return result
 
 
@@ -183,3 +247,99 @@ def attention(args):
         ]
         return export_response(args["format"], "viec-can-xu-ly", "Việc cần xử lý", today, sheets)
     return result
+
+
+# --- published reports ("chốt số liệu") ----------------------------------------------------------
+
+_SNAPSHOT_DOC = {
+    "200": {
+        "description": "The bytes stored when the report was published, unchanged: JSON (`{snapshot, report}`) by default, "
+                       "CSV or XLSX with format=. `ETag` and `X-Content-SHA256` carry the SHA-256 of these bytes.",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+
+def _render_snapshot(data: dict, published_at: dt.datetime) -> tuple[dict, snapshots.Rendered]:
+    """Build the report once per format, exactly as the live endpoints serve it, and the published JSON."""
+    principal = current_principal()
+    if data["kind"] == "periodic":
+        parameters = {"organization_id": data["organization_id"], "period": data["period"],
+                      "as_of": data["as_of"].isoformat() if data.get("as_of") else None, "at": data.get("at") or "period_end"}
+        query = {**parameters, "as_of": data.get("as_of")}
+        result, name, title, as_of = _periodic_document(query, full_lists=False)
+        document = PeriodicSchema().dump(result)
+        sheets = lambda: _periodic_sheets(_periodic_document(query, full_lists=True)[0])  # noqa: E731 - rows stream once per file
+    else:
+        as_of = data.get("as_of") or clock.today()
+        parameters = {"by": data["by"], "organization_id": data["organization_id"], "include_descendants": True,
+                      "as_of": as_of.isoformat()}
+        result, name, title, as_of = _summary_document({"by": data["by"], "organization_id": data["organization_id"],
+                                                         "include_descendants": True, "as_of": as_of})
+        document = SummarySchema().dump(result)
+        sheets = lambda: _summary_sheets(result)  # noqa: E731
+    publisher = snapshots.publisher(principal)
+    meta = {
+        "kind": data["kind"], "parameters": parameters, "organization_id": data["organization_id"], "as_of": as_of.isoformat(),
+        "title": title, "published_at": SnapshotSchema().dump({"published_at": published_at})["published_at"],
+        "published_by": publisher, "note": data.get("note"),
+        "file_name": name,
+    }
+    stamped = f"{title} (số liệu đã chốt)"
+    rendered = snapshots.Rendered(
+        title=title, as_of=as_of,
+        json_body=current_app.json.dumps({"snapshot": meta, "report": document}).encode(),
+        csv_body=render_bytes("csv", stamped, as_of, sheets()),
+        xlsx_body=render_bytes("xlsx", stamped, as_of, sheets()),
+    )
+    return parameters, rendered
+
+
+@blp.route("/snapshots")
+class Snapshots(MethodView):
+    @login_required()
+    @blp.arguments(SnapshotQuerySchema, location="query")
+    @blp.response(200, SnapshotSchema(many=True))
+    @blp.paginate(SQLPage)
+    def get(self, args):
+        """Published reports whose organisation is in the caller's scope, newest first"""
+        return snapshots.snapshots_query(current_principal(), **args)
+
+    @login_required()
+    @blp.arguments(SnapshotCreateSchema)
+    @blp.response(201, SnapshotSchema)
+    @blp.alt_response(403, description="Only leaders over the organisation publish (`snapshot.forbidden`)")
+    @blp.alt_response(404, description="No such organisation in the caller's scope")
+    def post(self, data):
+        """Publish ("chốt số liệu") a periodic report or a summary: stored and served byte-identical forever"""
+        principal = current_principal()
+        snapshots.check_publisher(principal, data["organization_id"])
+        published_at = snapshots.publication_time()
+        parameters, rendered = _render_snapshot(data, published_at)
+        snapshot = snapshots.store(principal, kind=data["kind"], parameters=parameters, organization_id=data["organization_id"],
+                                   rendered=rendered, published_at=published_at, note=data.get("note"))
+        db.session.commit()
+        return snapshot, 201, {"Location": url_for("reports.SnapshotDetail", snapshot_id=snapshot.id)}
+
+
+@blp.route("/snapshots/<int:snapshot_id>")
+class SnapshotDetail(MethodView):
+    @login_required()
+    @blp.arguments(SnapshotFormatSchema, location="query")
+    @blp.response(200)
+    @blp.doc(responses=_SNAPSHOT_DOC)
+    @blp.alt_response(404, description="No such published report in the caller's scope")
+    def get(self, args, snapshot_id):
+        """A published report, byte-identical to what was published, with its SHA-256"""
+        snapshot = snapshots.get_snapshot(current_principal(), snapshot_id)
+        fmt = args["format"]
+        body, digest = snapshots.body_of(snapshot, fmt)
+        name = orjson.loads(snapshot.json_body)["snapshot"].get("file_name", f"bao-cao-{snapshot.id}")
+        response = stored_response(body, fmt, export_filename(f"{name}_chot-{snapshot.id}", snapshot.as_of, fmt))
+        response.headers["ETag"] = f'"{digest}"'
+        response.headers["X-Content-SHA256"] = digest
+        response.headers["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(digest)).decode()}:"
+        return response

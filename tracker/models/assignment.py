@@ -74,6 +74,8 @@ class AssignmentEvent(db.Model):
     # The day the fact really happened (a report delivered on paper on 05/06 and typed in on
     # 12/06 has effective_on 05/06); verdicts use it, reports count back-dated facts.
     effective_on: Mapped[dt.date | None] = mapped_column(Date)
+    # The day it was typed in, in the plan's time zone: effective_on < recorded_on is a back-dated fact.
+    recorded_on: Mapped[dt.date | None] = mapped_column(Date)
     kind: Mapped[str] = mapped_column(String(32))
     old_value: Mapped[dict | None] = mapped_column(JSON)
     new_value: Mapped[dict | None] = mapped_column(JSON)
@@ -81,6 +83,10 @@ class AssignmentEvent(db.Model):
 
     assignment: Mapped[Assignment] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+
+    @property
+    def recorded_at(self) -> dt.datetime:
+        return self.occurred_at
 
 
 class Extension(db.Model):

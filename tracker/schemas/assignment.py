@@ -125,6 +125,9 @@ class TransitionSchema(ma.Schema):
     to = fields.String(required=True, validate=validate.OneOf(_STATUSES))
     note = fields.String(allow_none=True, validate=validate.Length(max=4000))
     progress = fields.Integer(allow_none=True, validate=validate.Range(0, 100))
+    effective_on = fields.Date(allow_none=True, metadata={
+        "description": "The day the move really happened (default today): not in the future, not before the assignment "
+                       "was given or the previous status change; officers at most BACKDATE_MAX_DAYS back, leaders further with a note"})
 
 
 class BulkTransitionItemSchema(TransitionSchema):
@@ -138,8 +141,11 @@ class BulkTransitionSchema(ma.Schema):
 class EventSchema(ma.Schema):
     id = fields.Integer()
     kind = fields.String()
+    effective_on = fields.Date(allow_none=True, metadata={"description": "The day the fact took effect (verdicts use it)"})
+    recorded_on = fields.Date(allow_none=True, metadata={"description": "The day it was recorded, in the plan's time zone"})
+    recorded_at = fields.DateTime(metadata={"description": "When it was recorded (same as occurred_at)"})
     occurred_at = fields.DateTime()
-    actor = fields.Nested(PersonSchema, allow_none=True, metadata={"description": "null: the system (e.g. a plan import)"})
+    actor = fields.Nested(PersonSchema, allow_none=True, metadata={"description": "Who recorded it; null: the system (e.g. a plan import)"})
     old_value = fields.Dict(allow_none=True)
     new_value = fields.Dict(allow_none=True)
     note = fields.String(allow_none=True)
@@ -158,7 +164,8 @@ class ExtensionDecisionSchema(ma.Schema):
 class ExtensionSchema(ma.Schema):
     id = fields.Integer()
     assignment_id = fields.Integer()
-    status = fields.String(metadata={"description": "pending, granted or refused"})
+    status = fields.String(metadata={"description": "pending, granted, refused, or lapsed (the assignment was completed or cancelled while it was pending)"})
+    requested_after_due = fields.Boolean(metadata={"description": "Asked after the due date it would move"})
     previous_due_date = fields.Date(allow_none=True)
     new_due_date = fields.Date()
     reason = fields.String()

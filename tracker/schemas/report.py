@@ -1,7 +1,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from tracker.schemas.common import Id, single_line
+from tracker.schemas.common import Id, PersonSchema, printable, single_line
 
 from tracker.domain.classification import TaskClass
 from tracker.domain.vocabulary import AssignmentRole, Status
@@ -30,6 +30,7 @@ class ReportFilterSchema(ma.Schema):
 
 class SummaryQuerySchema(ReportFilterSchema):
     by = fields.String(required=True, validate=validate.OneOf(SUMMARY_KEYS))
+    since_snapshot = Id(metadata={"description": "A published snapshot of this summary: say what changed since"})
     classification = fields.String(validate=validate.OneOf([c.value for c in TaskClass]))
 
 
@@ -42,7 +43,11 @@ class ScorecardQuerySchema(ma.Schema):
 class PeriodicQuerySchema(ma.Schema):
     organization_id = Id(required=True)
     # Checked by reports.Period.parse, the one rule for periods (422 naming `period`).
-    period = fields.String(required=True, metadata={"description": "2026-H1 (six months, report due 10/06) or 2026 (the year, due 01/12)"})
+    period = fields.String(required=True, metadata={"description": "2026-H1 (six months, report due before 10/06) or 2026 (the year, due before 01/12)"})
+    as_of = fields.Date(metadata={"description": "A day within the period (default: the period's end, or today if earlier)"})
+    at = fields.String(load_default="period_end", validate=validate.OneOf(["period_end", "due_date"]), metadata={
+        "description": "due_date: as at the organisation's own report duty's due date for the period"})
+    since_snapshot = Id(metadata={"description": "A published snapshot of this report: say what changed since"})
     format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
 
 
@@ -80,6 +85,9 @@ class ReportRowSchema(ma.Schema):
     submitted_on = fields.Date(allow_none=True)
     completed_on = fields.Date(allow_none=True)
     last_updated_at = fields.DateTime()
+    classification = fields.String(metadata={"description": "Periodic lists: the class as of the report's as_of"})
+    days_late = fields.Integer(metadata={"description": "Periodic lists: completion date - due date, for late work"})
+    in_period = fields.Boolean(metadata={"description": "Periodic completed list: completed within the period"})
 
 
 class CountsRowSchema(ma.Schema):
@@ -93,6 +101,19 @@ class CountsRowSchema(ma.Schema):
     completion_rate = fields.Float(allow_none=True)
     on_time_rate = fields.Float(allow_none=True)
     overdue_rate = fields.Float(allow_none=True)
+    due = fields.Integer(metadata={"description": "completed + overdue: the tasks already due"})
+    completion_rate_of_due = fields.Float(allow_none=True, metadata={"description": "completed / (completed + overdue)"})
+    overdue_rate_of_due = fields.Float(allow_none=True, metadata={"description": "overdue / (completed + overdue)"})
+    completed_in_period = fields.Integer(metadata={"description": "Periodic report: completed within the period"})
+
+
+class SnapshotChangesSchema(ma.Schema):
+    snapshot_id = fields.Integer()
+    published_at = fields.DateTime()
+    as_of = fields.Date()
+    counts = fields.Dict(metadata={"description": "Per row key (summary) or class (periodic): then, now and the difference"})
+    lists = fields.Dict(metadata={"description": "Periodic: per list, the assignment ids that entered and left it"})
+    unchanged = fields.Boolean()
 
 
 class SummarySchema(ma.Schema):
@@ -102,6 +123,7 @@ class SummarySchema(ma.Schema):
     labels = fields.Dict()
     totals = fields.Nested(CountsRowSchema)
     rows = fields.List(fields.Nested(CountsRowSchema))
+    changes_since_snapshot = fields.Nested(SnapshotChangesSchema)
 
 
 class ScoreRowSchema(ma.Schema):
@@ -115,6 +137,8 @@ class ScoreRowSchema(ma.Schema):
     overdue = fields.Integer()
     in_progress = fields.Integer()
     on_time_rate = fields.Float(allow_none=True)
+    completion_rate_of_due = fields.Float(allow_none=True)
+    overdue_rate_of_due = fields.Float(allow_none=True)
     average_days_late = fields.Float(allow_none=True)
     evidence_rate = fields.Float(allow_none=True)
 
@@ -139,19 +163,51 @@ class ExtensionRowSchema(ma.Schema):
     requested_at = fields.DateTime()
 
 
+class ExtensionRequestsSchema(ma.Schema):
+    count = fields.Integer(metadata={"description": "Extension requests made within the period"})
+    requested_after_due = fields.Integer(metadata={"description": "Of which asked after the due date"})
+
+
+class BackdatedFactSchema(ma.Schema):
+    event_id = fields.Integer()
+    assignment_id = fields.Integer()
+    action_ref = fields.String()
+    organization_code = fields.String()
+    status = fields.String(allow_none=True)
+    effective_on = fields.Date()
+    recorded_on = fields.Date()
+    recorded_at = fields.DateTime()
+    recorded_by = fields.String(allow_none=True)
+    days_back = fields.Integer()
+    note = fields.String(allow_none=True)
+
+
+class BackdatedFactsSchema(ma.Schema):
+    count = fields.Integer(metadata={"description": "Status changes recorded in the period with an earlier effective day"})
+    items = fields.List(fields.Nested(BackdatedFactSchema))
+    list_limit = fields.Integer()
+
+
 class PeriodicSchema(ma.Schema):
     organization = fields.Dict()
     period = fields.Dict()
     as_of = fields.Date()
-    summary = fields.Nested(CountsRowSchema)
+    summary = fields.Nested(CountsRowSchema, metadata={"description": "Every live assignment of the subtree, by class; totals equal the lists' lengths"})
     rate_bases = fields.Dict()
-    completed = fields.List(fields.Nested(ReportRowSchema))
+    completed = fields.List(fields.Nested(ReportRowSchema), metadata={"description": "Completed by as_of (in_period: within the period)"})
     overdue = fields.List(fields.Nested(ReportRowSchema))
+    in_progress = fields.List(fields.Nested(ReportRowSchema), metadata={"description": "In progress, on time"})
+    no_deadline = fields.List(fields.Nested(ReportRowSchema), metadata={"description": "No deadline (thường xuyên)"})
     completed_total = fields.Integer(metadata={"description": "How many completed items there are in all"})
     overdue_total = fields.Integer(metadata={"description": "How many overdue items there are in all"})
+    in_progress_total = fields.Integer()
+    no_deadline_total = fields.Integer()
     list_limit = fields.Integer(allow_none=True, metadata={"description": "The lists hold at most this many rows (exports hold all)"})
     extensions_granted = fields.List(fields.Nested(ExtensionRowSchema))
+    extension_requests = fields.Nested(ExtensionRequestsSchema)
+    backdated_facts = fields.Nested(BackdatedFactsSchema)
     own_report = fields.Dict(metadata={"description": "Whether the organisation's own report for the period was on time"})
+    changes_since_snapshot = fields.Nested(SnapshotChangesSchema)
 
 
 class AttentionSectionSchema(ma.Schema):
@@ -172,3 +228,58 @@ class AttentionSchema(ma.Schema):
     returned = fields.Nested(AttentionSectionSchema)
     overdue = fields.Nested(AttentionSectionSchema)
     due_soon = fields.Nested(AttentionSectionSchema)
+
+
+class SnapshotCreateSchema(ma.Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(["periodic", "summary"]))
+    organization_id = Id(required=True, metadata={"description": "Whose report: the organisation and its subtree"})
+    period = fields.String(metadata={"description": "periodic: 2026-H1 or 2026"})
+    as_of = fields.Date(metadata={"description": "periodic: a day within the period; summary: default today"})
+    at = fields.String(validate=validate.OneOf(["period_end", "due_date"]), metadata={"description": "periodic: as at the period's end or the report's due date"})
+    by = fields.String(validate=validate.OneOf(SUMMARY_KEYS), metadata={"description": "summary: organization, group, plan or owner"})
+    note = fields.String(allow_none=True, validate=[validate.Length(max=2000), printable])
+
+    @ma.validates_schema
+    def _kind_parameters(self, data, **kwargs):
+        if data.get("kind") == "periodic":
+            if not data.get("period"):
+                raise ma.ValidationError("Bắt buộc với báo cáo định kỳ. Required for a periodic report.", "period")
+            if data.get("by") is not None:
+                raise ma.ValidationError("Chỉ dùng cho báo cáo tổng hợp. Only for a summary.", "by")
+        elif data.get("kind") == "summary":
+            if not data.get("by"):
+                raise ma.ValidationError("Bắt buộc với báo cáo tổng hợp. Required for a summary.", "by")
+            for name in ("period", "at"):
+                if data.get(name) is not None:
+                    raise ma.ValidationError("Chỉ dùng cho báo cáo định kỳ. Only for a periodic report.", name)
+
+
+class SnapshotQuerySchema(ma.Schema):
+    kind = fields.String(validate=validate.OneOf(["periodic", "summary"]))
+    organization_id = Id()
+
+
+class SnapshotFormatSchema(ma.Schema):
+    format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
+
+
+class SnapshotOrganizationSchema(ma.Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+
+
+class SnapshotSchema(ma.Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    parameters = fields.Dict(metadata={"description": "The report's parameters as published"})
+    organization = fields.Nested(SnapshotOrganizationSchema)
+    as_of = fields.Date()
+    title = fields.String()
+    published_at = fields.DateTime()
+    published_by = fields.Nested(PersonSchema)
+    note = fields.String(allow_none=True)
+    sha256 = fields.Function(lambda s: {"json": s.json_sha256, "csv": s.csv_sha256, "xlsx": s.xlsx_sha256},
+                             metadata={"description": "SHA-256 (hex) of the stored bytes of each format"})
+    size = fields.Function(lambda s: {"json": len(s.json_body), "csv": len(s.csv_body), "xlsx": len(s.xlsx_body)},
+                           metadata={"description": "Bytes of each format"})

@@ -22,7 +22,7 @@ from tracker.domain.classification import (
 )
 from tracker.errors import NotFound, ValidationFailed
 from tracker.extensions import db
-from tracker.models import Action, Assignment, Evidence, Extension, Organization, Plan, TaskGroup, User
+from tracker.models import Action, Assignment, AssignmentEvent, Evidence, Extension, Organization, Plan, TaskGroup, User
 from tracker.services.access import approvable_organizations, subtree_ids, visible_organizations
 from tracker.services.assignments import apply_filters
 from tracker.services.sql import days_between
@@ -31,6 +31,8 @@ RATE_BASES = {
     "completion_rate": "completed / total (completed = completed_on_time + completed_late)",
     "on_time_rate": "completed_on_time / (completed + overdue): of the tasks already due, as in the Government Office's reports",
     "overdue_rate": "overdue / total",
+    "completion_rate_of_due": "completed / (completed + overdue): the Government Office's headline rate (report 1270/BC-TCTTTg), of the tasks already due",
+    "overdue_rate_of_due": "overdue / (completed + overdue): the Government Office's overdue share of the tasks already due",
     "total": "all assignments in scope except cancelled ones",
 }
 
@@ -106,12 +108,16 @@ def _rates(counts: dict[str, int]) -> dict:
     overdue = counts.get(TaskClass.OVERDUE, 0)
     total = sum(counts.get(c, 0) for c in TaskClass)
     completed = on_time + late
+    due = completed + overdue
     return {
         "total": total,
         "completed": completed,
+        "due": due,
         "completion_rate": _ratio(completed, total),
-        "on_time_rate": _ratio(on_time, completed + overdue),
+        "on_time_rate": _ratio(on_time, due),
         "overdue_rate": _ratio(overdue, total),
+        "completion_rate_of_due": _ratio(completed, due),
+        "overdue_rate_of_due": _ratio(overdue, due),
     }
 
 
@@ -236,6 +242,8 @@ def scorecard(principal: Principal, *, year: int, as_of: dt.date) -> dict:
             "assigned": assigned, "completed_on_time": n_on_time or 0, "completed_late": n_late or 0, "overdue": n_overdue or 0,
             "in_progress": assigned - completed - (n_overdue or 0),
             "on_time_rate": _ratio(n_on_time or 0, completed + (n_overdue or 0)),
+            "completion_rate_of_due": _ratio(completed, completed + (n_overdue or 0)),
+            "overdue_rate_of_due": _ratio(n_overdue or 0, completed + (n_overdue or 0)),
             "average_days_late": round((late_days or 0) / n_late, 1) if n_late else None,
             "evidence_rate": _ratio(with_evidence or 0, completed),
         })
@@ -250,6 +258,8 @@ def scorecard(principal: Principal, *, year: int, as_of: dt.date) -> dict:
         "year": year, "as_of": as_of,
         "rate_bases": {
             "on_time_rate": RATE_BASES["on_time_rate"],
+            "completion_rate_of_due": RATE_BASES["completion_rate_of_due"],
+            "overdue_rate_of_due": RATE_BASES["overdue_rate_of_due"],
             "evidence_rate": "completed items with at least one evidence file not withdrawn / completed items",
             "average_days_late": "mean of (completion date - due date) over items completed late",
             "rank": "by on-time rate (highest first), then fewest overdue; equal standings share a rank",
@@ -284,54 +294,151 @@ class Period:
 
 PERIODIC_LIST_LIMIT = 1000
 
+# The periodic report's lists, one per class, so that each count has its list.
+PERIODIC_LISTS = {
+    "completed": (TaskClass.COMPLETED_ON_TIME, TaskClass.COMPLETED_LATE),
+    "overdue": (TaskClass.OVERDUE,),
+    "in_progress": (TaskClass.IN_PROGRESS_ON_TIME,),
+    "no_deadline": (TaskClass.NO_DEADLINE,),
+}
 
-def periodic(principal: Principal, *, organization_id: int, period: Period, today: dt.date, full_lists: bool = False) -> dict:
+
+def periodic_as_of(period: Period, organization_id: int, *, today: dt.date, as_of: dt.date | None = None,
+                   at: str = "period_end") -> dt.date:
+    """The day a periodic report is taken: the period's end (or today, if earlier), a given day
+    within the period, or (`at=due_date`) the organisation's own report duty's due date."""
+    if as_of is not None:
+        if not period.start <= as_of <= period.end:
+            raise ValidationFailed(errors={"as_of": [f"Phải trong kỳ báo cáo {period.start:%d/%m/%Y}–{period.end:%d/%m/%Y}. Must lie within the period."]})
+        return as_of
+    if at == "due_date":
+        due = db.session.scalar(
+            select(Assignment.due_date).join(Action, Action.id == Assignment.action_id)
+            .where(Assignment.organization_id == organization_id, Assignment.cycle == period.year,
+                   Action.report_period == ("six_month" if period.half_year else "annual"), Assignment.status != "cancelled")
+            .order_by(Assignment.id).limit(1))
+        if due is None:
+            raise ValidationFailed("Đơn vị không có nhiệm vụ báo cáo cho kỳ này nên không có hạn báo cáo. "
+                                   "The organisation has no report duty for this period, so no due date.",
+                                   code="report.no_report_duty", errors={"at": ["Không có hạn báo cáo. No report due date."]})
+        return due
+    return min(period.end, today)
+
+
+def periodic_population(principal: Principal, organization_id: int, period: Period, as_of: dt.date) -> list:
+    """Who the periodic report counts: every live assignment of the subtree given by `as_of`,
+    those without a deadline included; a yearly duty counts from its own year on."""
+    return [
+        visible_organizations(principal, Assignment.organization_id),
+        Assignment.organization_id.in_(subtree_ids({organization_id})),
+        Assignment.status != "cancelled",
+        or_(Assignment.assigned_on.is_(None), Assignment.assigned_on <= as_of),
+        or_(Assignment.cycle == 0, Assignment.cycle <= period.year),
+    ]
+
+
+def periodic_list_query(principal: Principal, population: list, name: str, as_of: dt.date) -> Select:
+    classes = PERIODIC_LISTS[name]
+    condition = or_(*(class_condition(c, Assignment.status, Assignment.due_date, Assignment.completed_on, as_of) for c in classes))
+    order = {
+        "completed": (Assignment.completed_on, Assignment.id),
+        "no_deadline": (Organization.code, Action.ref, Assignment.id),
+    }.get(name, (Assignment.due_date, Organization.code, Assignment.id))
+    task_class = class_expression(Assignment.status, Assignment.due_date, Assignment.completed_on, as_of).label("classification")
+    return report_rows(principal).add_columns(task_class).where(*population, condition).order_by(*order)
+
+
+def periodic(principal: Principal, *, organization_id: int, period: Period, today: dt.date, full_lists: bool = False,
+             as_of: dt.date | None = None, at: str = "period_end") -> dict:
     """The six-month or annual report of an organisation (with its subtree), as of the period's end.
 
-    In JSON the completed and overdue lists hold the first PERIODIC_LIST_LIMIT rows (the totals say
-    how many there are); with `full_lists`, for exports, they are streams of every row."""
+    Its summary counts every live assignment of the population; each class has its list, so that
+    the totals equal the lists' lengths. In JSON a list holds its first PERIODIC_LIST_LIMIT rows
+    (`*_total` says how many there are); with `full_lists`, for exports, they are streams of every row."""
     org = db.session.scalar(select(Organization).where(
         Organization.id == organization_id, visible_organizations(principal, Organization.id)))
     if org is None:
         raise NotFound("Không có đơn vị này trong phạm vi của bạn. No such organisation in your scope.", code="organization.not_found")
-    as_of = min(period.end, today)
-    scope = {"organization_id": organization_id, "include_descendants": True}
-    report = summary(principal, as_of=as_of, by="organization", due_to=period.end, **scope)
-    own_row = next((row for row in report["rows"] if row["key"]["organization_id"] == organization_id), None)
-    completed_stmt = completed_in_query(principal, period, as_of, organization_id)
-    overdue_stmt = overdue_query(principal, as_of=as_of, **scope)
-    if full_lists:
-        completed, overdue = iter_rows(completed_stmt, as_of), iter_rows(overdue_stmt, as_of)
-    else:
-        completed = [overdue_row(row, as_of) for row in db.session.execute(completed_stmt.limit(PERIODIC_LIST_LIMIT))]
-        overdue = [overdue_row(row, as_of) for row in db.session.execute(overdue_stmt.limit(PERIODIC_LIST_LIMIT))]
-    summary_counts = (own_row or {}).get("counts", {})
+    as_of = periodic_as_of(period, organization_id, today=today, as_of=as_of, at=at)
+    population = periodic_population(principal, organization_id, period, as_of)
+    task_class = class_expression(Assignment.status, Assignment.due_date, Assignment.completed_on, as_of)
+    soon = func.sum(case((due_soon_condition(Assignment.status, Assignment.due_date, Assignment.completed_on, as_of), 1), else_=0))
+    in_period = func.sum(case((and_(Assignment.completed_on >= period.start, Assignment.completed_on <= as_of,
+                                    Assignment.status == "completed"), 1), else_=0))
+    counts: dict[str, int] = {}
+    due_soon = completed_in_period = 0
+    for klass, count, n_soon, n_in_period in db.session.execute(
+            select(task_class, func.count(Assignment.id), soon, in_period).where(*population).group_by(task_class)):
+        counts[klass] = count
+        due_soon += n_soon or 0
+        completed_in_period += n_in_period or 0
+    lists: dict[str, Iterable[dict] | list[dict]] = {}
+    for name in PERIODIC_LISTS:
+        stmt = periodic_list_query(principal, population, name, as_of)
+        if full_lists:
+            lists[name] = iter_rows(stmt, as_of, period=period)
+        else:
+            lists[name] = [list_row(row, as_of, period=period) for row in db.session.execute(stmt.limit(PERIODIC_LIST_LIMIT))]
+    summary_row = _row({"organization_id": org.id}, org.name, counts, due_soon)
+    summary_row["completed_in_period"] = completed_in_period
     extensions = [dict(row._mapping) for row in db.session.execute(_extensions_granted(organization_id, period))]
     return {
         "organization": {"id": org.id, "code": org.code, "name": org.name},
         "period": {"label": period.label, "start": period.start, "end": period.end,
                    "kind": "six_month" if period.half_year else "annual"},
         "as_of": as_of,
-        "summary": own_row or _row({"organization_id": org.id}, org.name, {}, 0),
-        "rate_bases": RATE_BASES,
-        "completed": completed,
-        "overdue": overdue,
-        "completed_total": db.session.scalar(select(func.count()).select_from(completed_stmt.order_by(None).subquery())),
-        "overdue_total": summary_counts.get(TaskClass.OVERDUE.value, 0),
+        "summary": summary_row,
+        "rate_bases": {**RATE_BASES, "total": "every live assignment of the organisation's subtree given by as_of "
+                                                "(those without a deadline included; a yearly duty from its own year on)"},
+        **lists,
+        **{f"{name}_total": sum(counts.get(c.value, 0) for c in classes) for name, classes in PERIODIC_LISTS.items()},
         "list_limit": None if full_lists else PERIODIC_LIST_LIMIT,
         "extensions_granted": extensions,
+        "extension_requests": _extension_requests(organization_id, period),
+        "backdated_facts": _backdated_facts(organization_id, period),
         "own_report": _own_report(org.id, period, as_of),
     }
 
 
-def completed_in_query(principal: Principal, period: Period, as_of: dt.date, organization_id: int) -> Select:
-    """Assignments of the organisation's subtree completed within the period (by `as_of`)."""
-    return (
-        report_rows(principal)
-        .where(Assignment.organization_id.in_(subtree_ids({organization_id})))
-        .where(Assignment.status == "completed", Assignment.completed_on.between(period.start, min(period.end, as_of)))
-        .order_by(Assignment.completed_on, Assignment.id)
+def _extension_requests(organization_id: int, period: Period) -> dict:
+    """Extension requests made in the period in the subtree, and how many came after the due date."""
+    requested_on = func.date(Extension.requested_at)
+    total, after_due = db.session.execute(
+        select(func.count(Extension.id), func.sum(case((Extension.requested_after_due.is_(True), 1), else_=0)))
+        .join(Assignment, Assignment.id == Extension.assignment_id)
+        .where(Assignment.organization_id.in_(subtree_ids({organization_id})), requested_on.between(period.start, period.end))
+    ).one()
+    return {"count": total or 0, "requested_after_due": after_due or 0}
+
+
+BACKDATED_LIST_LIMIT = 200
+
+
+def _backdated_facts(organization_id: int, period: Period) -> dict:
+    """Status changes recorded in the period with an earlier effective day: nobody quietly fixes a late record."""
+    stmt = (
+        select(AssignmentEvent.id.label("event_id"), AssignmentEvent.assignment_id, Action.ref.label("action_ref"),
+               Organization.code.label("organization_code"), AssignmentEvent.new_value, AssignmentEvent.effective_on,
+               AssignmentEvent.recorded_on, AssignmentEvent.occurred_at.label("recorded_at"),
+               User.full_name.label("recorded_by"), AssignmentEvent.note)
+        .join(Assignment, Assignment.id == AssignmentEvent.assignment_id)
+        .join(Action, Action.id == Assignment.action_id)
+        .join(Organization, Organization.id == Assignment.organization_id)
+        .outerjoin(User, User.id == AssignmentEvent.actor_id)
+        .where(Assignment.organization_id.in_(subtree_ids({organization_id})), AssignmentEvent.kind == "status_changed",
+               AssignmentEvent.effective_on < AssignmentEvent.recorded_on,
+               AssignmentEvent.recorded_on.between(period.start, period.end))
+        .order_by(AssignmentEvent.id)
     )
+    count = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    items = []
+    for row in db.session.execute(stmt.limit(BACKDATED_LIST_LIMIT)):
+        item = dict(row._mapping)
+        new_value = item.pop("new_value") or {}
+        item["status"] = new_value.get("status")
+        item["days_back"] = (item["recorded_on"] - item["effective_on"]).days
+        items.append(item)
+    return {"count": count, "items": items, "list_limit": BACKDATED_LIST_LIMIT}
 
 
 def _extensions_granted(organization_id: int, period: Period) -> Select:
@@ -349,15 +456,14 @@ def _extensions_granted(organization_id: int, period: Period) -> Select:
 
 
 def _own_report(organization_id: int, period: Period, as_of: dt.date) -> dict:
-    """Whether the organisation's own report for the period was submitted on time: its yearly
-    report duty due in that half (six-month: a date in January–June; annual: July–December)."""
-    months = (1, 6) if period.half_year else (7, 12)
+    """Whether the organisation's own report for the period was submitted on time: its report
+    duty of that kind (the plan marks it `report: six_month` or `report: annual`) for that year."""
     row = db.session.execute(
         select(Assignment.id, Action.ref, Assignment.status, Assignment.due_date, Assignment.submitted_on, Assignment.completed_on)
         .join(Action, Action.id == Assignment.action_id)
         .where(Assignment.organization_id == organization_id, Assignment.cycle == period.year,
-               Action.recurrence_month.between(*months), Assignment.status != "cancelled")
-        .order_by(Action.recurrence_month.desc(), Assignment.id).limit(1)
+               Action.report_period == ("six_month" if period.half_year else "annual"), Assignment.status != "cancelled")
+        .order_by(Assignment.id).limit(1)
     ).first()
     if row is None:
         return {"required": False, "state": "not_required"}
@@ -410,7 +516,19 @@ def attention(principal: Principal, *, today: dt.date, due_within_days: int = 7,
     }
 
 
-def iter_rows(stmt: Select, as_of: dt.date, size: int = 2000) -> Iterable[dict]:
+def list_row(row, as_of: dt.date, *, period: Period | None = None) -> dict:
+    """A row of a periodic list: days overdue only for overdue work, days late for late work."""
+    item = dict(row._mapping)
+    klass = item.get("classification")
+    item["days_overdue"] = days_overdue(item["due_date"], as_of) if klass == TaskClass.OVERDUE else 0
+    item["days_late"] = (item["completed_on"] - item["due_date"]).days if klass == TaskClass.COMPLETED_LATE else 0
+    item["extended"] = item["due_date"] != item["original_due_date"]
+    if period is not None and item["completed_on"] is not None and klass in (TaskClass.COMPLETED_ON_TIME, TaskClass.COMPLETED_LATE):
+        item["in_period"] = item["completed_on"] >= period.start
+    return item
+
+
+def iter_rows(stmt: Select, as_of: dt.date, size: int = 2000, *, period: Period | None = None) -> Iterable[dict]:
     """Stream a report's rows from the database without loading them all (exports)."""
     for row in db.session.execute(stmt.execution_options(yield_per=size)):
-        yield overdue_row(row, as_of)
+        yield list_row(row, as_of, period=period) if period is not None else overdue_row(row, as_of)

@@ -11,14 +11,16 @@ from sqlalchemy.orm import joinedload
 
 from tracker.domain.access import Principal, can_approve_for, can_contribute_to
 from tracker.domain.vocabulary import Status
-from tracker.domain.workflow import allowed_moves, capacities, find_move
+from tracker.domain.workflow import Actor, allowed_moves, capacities, find_move
 from tracker.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from tracker.extensions import db
-from tracker.models import Assignment, Evidence, Extension
+from tracker.models import Assignment, AssignmentEvent, Evidence, Extension
 from tracker.models.base import utcnow
 from tracker.services import history
 from tracker.services.access import ancestor_ids
 from tracker.services.assignments import check_version, get_assignment
+
+DEFAULT_BACKDATE_MAX_DAYS = 7
 
 
 def _capacities(principal: Principal, assignment: Assignment):
@@ -30,8 +32,12 @@ def _capacities(principal: Principal, assignment: Assignment):
 
 
 def transition(principal: Principal, assignment_id: int, target: str, *, today: dt.date, note: str | None = None,
-               progress: int | None = None, if_match=None) -> Assignment:
-    """Move an assignment to `target`, if PRODUCT.md's table lets this caller; one event records it."""
+               progress: int | None = None, if_match=None, effective_on: dt.date | None = None,
+               backdate_max_days: int = DEFAULT_BACKDATE_MAX_DAYS) -> Assignment:
+    """Move an assignment to `target`, if PRODUCT.md's table lets this caller; one event records it.
+
+    `effective_on` is the day the move really happened (a report delivered on paper on 05/06 and
+    typed in on 12/06); verdicts use it, and the event keeps the day it was recorded too."""
     assignment = get_assignment(principal, assignment_id)
     check_version(assignment, if_match, required=False)
     caller = _capacities(principal, assignment)
@@ -52,20 +58,72 @@ def transition(principal: Principal, assignment_id: int, target: str, *, today: 
             "Nhiệm vụ cần ít nhất một minh chứng trước khi báo cáo hoàn thành. Upload evidence before submitting.",
             code="assignment.evidence_required",
         )
+    effective = _check_effective_on(assignment, effective_on, today=today, caller=caller, note=note,
+                                    backdate_max_days=backdate_max_days)
     old = {"status": assignment.status, "progress": assignment.progress}
     assignment.status = target
     if progress is not None:
         assignment.progress = progress
     if target == Status.SUBMITTED:
-        assignment.submitted_on = today
+        assignment.submitted_on = effective
     elif target == Status.COMPLETED:
         # The date of the approved submission: a slow reviewer does not make the agency late.
-        assignment.completed_on = assignment.submitted_on or today
+        assignment.completed_on = assignment.submitted_on or effective
         assignment.progress = 100
-    history.record(assignment, "status_changed", actor_id=principal.user_id, old=old,
-                   new={"status": assignment.status, "progress": assignment.progress}, note=note)
+    new = {"status": assignment.status, "progress": assignment.progress}
+    if effective != today:
+        new["backdated_days"] = (today - effective).days
+    history.record(assignment, "status_changed", actor_id=principal.user_id, old=old, new=new, note=note,
+                   effective_on=effective)
+    if target in (Status.COMPLETED, Status.CANCELLED):
+        _lapse_pending_extensions(principal, assignment)
     db.session.flush()
     return assignment
+
+
+def _check_effective_on(assignment: Assignment, effective_on: dt.date | None, *, today: dt.date, caller, note: str | None,
+                        backdate_max_days: int) -> dt.date:
+    """The day a move takes effect: today, or a day in the past that the rules allow."""
+    if effective_on is None:
+        return today
+
+    def refuse(message: str, code: str, status: int = 422, field: str = "effective_on") -> AppError:
+        return AppError(message, code=code, status=status, errors={field: [message]})
+
+    if effective_on > today:
+        raise refuse(f"Ngày hiệu lực không được sau hôm nay ({today:%d/%m/%Y}). effective_on cannot be in the future.",
+                     "transition.effective_in_future")
+    if assignment.assigned_on is not None and effective_on < assignment.assigned_on:
+        raise refuse(f"Ngày hiệu lực không được trước ngày giao việc ({assignment.assigned_on:%d/%m/%Y}). "
+                     "effective_on cannot be before the assignment was given.", "transition.effective_before_assigned")
+    previous = db.session.scalar(select(func.max(AssignmentEvent.effective_on)).where(
+        AssignmentEvent.assignment_id == assignment.id, AssignmentEvent.kind == "status_changed"))
+    if previous is not None and effective_on < previous:
+        raise refuse(f"Ngày hiệu lực không được trước lần chuyển trạng thái trước ({previous:%d/%m/%Y}). "
+                     "effective_on cannot be before the previous status change took effect.", "transition.effective_before_previous")
+    days_back = (today - effective_on).days
+    if days_back > backdate_max_days:
+        if Actor.APPROVER not in caller:
+            raise AppError(f"Cán bộ chỉ được ghi lùi ngày tối đa {backdate_max_days} ngày; đề nghị lãnh đạo ghi nhận. "
+                           f"Officers may date a fact back by at most {backdate_max_days} days; ask a leader to record it.",
+                           code="transition.backdate_limit", status=403, max_days=backdate_max_days)
+        if not (note and note.strip()):
+            raise refuse(f"Ghi lùi ngày quá {backdate_max_days} ngày cần ghi rõ lý do. "
+                         f"Dating a fact back more than {backdate_max_days} days needs a note.", "transition.backdate_note_required",
+                         field="note")
+    return effective_on
+
+
+def _lapse_pending_extensions(principal: Principal, assignment: Assignment) -> None:
+    """A request still pending when the work ends lapses: the verdict on closed work never moves."""
+    pending = db.session.scalars(select(Extension).where(Extension.assignment_id == assignment.id, Extension.status == "pending"))
+    for extension in pending:
+        extension.status = "lapsed"
+        extension.decided_at = utcnow()
+        extension.decision_note = "Tự hết hiệu lực vì nhiệm vụ đã kết thúc. Lapsed: the assignment was closed."
+        history.record(assignment, "extension_lapsed", actor_id=principal.user_id,
+                       new={"extension_id": extension.id, "assignment_status": assignment.status},
+                       note=extension.decision_note)
 
 
 def _has_evidence(assignment_id: int) -> bool:
@@ -91,10 +149,12 @@ def run_each(items: list[dict], operation: Callable[[dict], Any]) -> list[dict]:
     return results
 
 
-def bulk_transition(principal: Principal, items: list[dict], *, today: dt.date) -> list[dict]:
+def bulk_transition(principal: Principal, items: list[dict], *, today: dt.date,
+                    backdate_max_days: int = DEFAULT_BACKDATE_MAX_DAYS) -> list[dict]:
     def one(item: dict) -> dict:
         assignment = transition(principal, item["assignment_id"], item["to"], today=today, note=item.get("note"),
-                                progress=item.get("progress"))
+                                progress=item.get("progress"), effective_on=item.get("effective_on"),
+                                backdate_max_days=backdate_max_days)
         return {"assignment_id": assignment.id, "new_status": assignment.status, "version": assignment.version}
 
     results = run_each(items, one)
@@ -112,7 +172,9 @@ def extensions_of(principal: Principal, assignment_id: int):
             .where(Extension.assignment_id == assignment_id).order_by(Extension.id))
 
 
-def request_extension(principal: Principal, assignment_id: int, new_due_date: dt.date, reason: str) -> Extension:
+def request_extension(principal: Principal, assignment_id: int, new_due_date: dt.date, reason: str, *, today: dt.date) -> Extension:
+    """Ask for a later due date while the work is open; a request made after the due date is allowed
+    but flagged (`requested_after_due`) and counted in the periodic report."""
     assignment = get_assignment(principal, assignment_id)
     if not can_contribute_to(principal, assignment.organization_id, ancestor_ids(assignment.organization_id)):
         raise Forbidden("Chỉ đơn vị được giao được xin gia hạn. Only the assigned organisation may ask.", code="extension.forbidden")
@@ -125,12 +187,14 @@ def request_extension(principal: Principal, assignment_id: int, new_due_date: dt
     if pending is not None:
         raise Conflict("Đã có một đề nghị gia hạn đang chờ. A request is already pending.", code="extension.already_pending",
                        extension_id=pending)
+    after_due = assignment.due_date is not None and today > assignment.due_date
     extension = Extension(assignment=assignment, requested_by_id=principal.user_id, previous_due_date=assignment.due_date,
-                          new_due_date=new_due_date, reason=reason, status="pending")
+                          new_due_date=new_due_date, reason=reason, status="pending", requested_after_due=after_due)
     db.session.add(extension)
     db.session.flush()
     history.record(assignment, "extension_requested", actor_id=principal.user_id,
-                   new={"extension_id": extension.id, "new_due_date": new_due_date.isoformat()}, note=reason)
+                   new={"extension_id": extension.id, "new_due_date": new_due_date.isoformat(), "requested_after_due": after_due},
+                   note=reason)
     db.session.flush()
     return extension
 
@@ -142,6 +206,9 @@ def decide_extension(principal: Principal, assignment_id: int, extension_id: int
         raise NotFound("Không có đề nghị gia hạn này. No such extension request.", code="extension.not_found")
     if not can_approve_for(principal, assignment.organization_id, ancestor_ids(assignment.organization_id)):
         raise Forbidden("Chỉ lãnh đạo được quyết định gia hạn. Only a leader may decide.", code="extension.forbidden")
+    if assignment.status in (Status.COMPLETED, Status.CANCELLED):
+        raise Conflict("Nhiệm vụ đã kết thúc; đề nghị gia hạn đã hết hiệu lực. The assignment is closed; the request lapsed.",
+                       code="extension.assignment_closed", extension_status=extension.status)
     if extension.status != "pending":
         raise Conflict("Đề nghị đã được quyết định. Already decided.", code="extension.already_decided")
     if decision == "refuse" and not (note and note.strip()):
