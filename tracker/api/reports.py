@@ -284,7 +284,7 @@ def _render_snapshot(data: dict, published_at: dt.datetime) -> tuple[dict, snaps
     publisher = snapshots.publisher(principal)
     meta = {
         "kind": data["kind"], "parameters": parameters, "organization_id": data["organization_id"], "as_of": as_of.isoformat(),
-        "title": title, "published_at": SnapshotSchema().dump({"published_at": published_at})["published_at"],
+        "title": title, "published_at": SnapshotSchema(only=("published_at",)).dump({"published_at": published_at})["published_at"],
         "published_by": publisher, "note": data.get("note"),
         "file_name": name,
     }
