@@ -4,14 +4,12 @@ keep the day they happened (within limits, and counted), periodic reports add up
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import func, select
 
 from tests.helpers import assert_problem
-from tracker.models import Action, Assignment, AssignmentEvent, Extension, Membership, Organization, Plan, TaskGroup, User
+from tracker.models import Action, Assignment, AssignmentEvent, Extension
 
 TODAY = dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
 
@@ -22,29 +20,6 @@ def day(n: int) -> dt.date:
 
 def move(client, headers, assignment_id, to, **extra):
     return client.post(f"/api/v1/assignments/{assignment_id}/transitions", json={"to": to, **extra}, headers=headers)
-
-
-_refs = itertools.count(1)
-
-
-@pytest.fixture
-def make_assignment(session, org):
-    """A fresh assignment of a new action that needs no evidence, due when asked."""
-    plan = session.scalar(select(Plan).where(Plan.code == "KH-NQ57/HU"))
-    group = session.scalar(select(TaskGroup).where(TaskGroup.plan_id == plan.id, TaskGroup.number == 2))
-
-    def make(org_code: str = "PNV-KD", due: dt.date | None = None, assigned_on: dt.date = dt.date(2025, 2, 25), **values) -> int:
-        n = next(_refs)
-        action = Action(plan=plan, group=group, ref=f"III.2.9.{n}", section="III", position=1000 + n, text=f"Việc kiểm thử {n}",
-                        requires_evidence=False, search_key=f"viec kiem thu {n}")
-        fields = {"status": "not_started", "progress": 0, **values}
-        assignment = Assignment(action=action, organization_id=org[org_code], role="lead", cycle=0, due_date=due,
-                                original_due_date=due, search_key="", assigned_on=assigned_on, **fields)
-        session.add_all([action, assignment])
-        session.commit()
-        return assignment.id
-
-    return make
 
 
 def get(client, headers, assignment_id, **params):
@@ -185,19 +160,6 @@ def test_historical_data_can_be_entered_by_a_leader(client, auth, make_assignmen
 
 
 # --- periodic reports that add up -------------------------------------------------------------
-
-
-@pytest.fixture
-def tree(session):
-    """A small tree under HU-KD: ROOT with children A and B, and one officer in A."""
-    hu = session.scalar(select(Organization).where(Organization.code == "HU-KD"))
-    root = Organization(code="V-ROOT", name="Đơn vị kiểm thử", kind="department", parent=hu, search_key="v-root")
-    a = Organization(code="V-A", name="Phòng kiểm thử A", kind="department", parent=root, search_key="v-a")
-    b = Organization(code="V-B", name="Phòng kiểm thử B", kind="department", parent=root, search_key="v-b")
-    officer = User(username="test.verdicts", password_hash="x", full_name="Cán bộ kiểm thử", search_key="")
-    session.add_all([root, a, b, officer, Membership(user=officer, organization=a, role="officer")])
-    session.commit()
-    return {"root": root.id, "a": a.id, "b": b.id, "officer": officer.id}
 
 
 def periodic(client, headers, org_id, period, **params):
