@@ -9,11 +9,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from flask import request_finished
 from flask_jwt_extended import create_access_token, create_refresh_token
 from flask_migrate import upgrade
 from sqlalchemy import make_url, select
 from sqlalchemy.orm import scoped_session, sessionmaker
 
+from tests.helpers import date_times_without_zone
 from tracker import create_app
 from tracker.cli import bundled_plan
 from tracker.config import normalise_database_url
@@ -23,6 +25,27 @@ from tracker.services import demo, plan_import
 
 REPO = Path(__file__).resolve().parents[1]
 MIGRATIONS = str(REPO / "migrations")
+
+# Date-times without a zone seen in JSON responses, as "METHOD /path: $.json.path = value".
+NAIVE_DATE_TIMES: list[str] = []
+
+
+@request_finished.connect
+def _watch_date_times(sender, response, **extra):
+    """Every response of every app the tests make (the session app, scratch apps, apps built in a
+    test) is read for date-times a browser would take as its own local time."""
+    NAIVE_DATE_TIMES.extend(date_times_without_zone(response))
+
+
+@pytest.fixture(autouse=True)
+def _date_times_carry_their_zone():
+    """Fail the test whose requests were answered with a date-time lacking `Z` or an offset."""
+    start = len(NAIVE_DATE_TIMES)
+    yield
+    found = NAIVE_DATE_TIMES[start:]
+    del NAIVE_DATE_TIMES[start:]
+    if found:
+        pytest.fail("date-times without a zone in JSON responses (RFC 3339 needs Z or ±HH:MM):\n" + "\n".join(found), pytrace=False)
 
 
 def pg_admin_connect(url: str) -> psycopg.Connection:

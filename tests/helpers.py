@@ -1,5 +1,10 @@
 """Small helpers shared by tests."""
 
+import re
+from collections.abc import Iterator
+
+import orjson
+from flask import request
 from sqlalchemy import func, select
 
 from tracker.extensions import db
@@ -52,3 +57,32 @@ def reset_peak(pid: int) -> None:
         control.write("5")
     status = memory_kib(pid)
     assert status["VmHWM"] - status["VmRSS"] < 1024, status
+
+
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}")
+_ZONE = re.compile(r"(?:[Zz]|[+-]\d{2}:\d{2})$")
+_JSON_MEDIA_TYPES = {"application/json", "application/problem+json"}
+
+
+def naive_date_times(value, path: str = "$") -> Iterator[tuple[str, str]]:
+    """(path, value) of every string in a JSON document that is a date-time without `Z` or an offset."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from naive_date_times(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from naive_date_times(item, f"{path}[{index}]")
+    elif isinstance(value, str) and _DATE_TIME.match(value) and not _ZONE.search(value):
+        yield path, value
+
+
+def date_times_without_zone(response) -> list[str]:
+    """What a finished response would tell a browser wrongly: date-times in its JSON body with no
+    zone, as "GET /path: $.a.b = value". Streamed bodies are not read (that would consume them)."""
+    if response.mimetype not in _JSON_MEDIA_TYPES or response.is_streamed or response.direct_passthrough:
+        return []
+    try:
+        document = orjson.loads(response.get_data())
+    except orjson.JSONDecodeError:
+        return []
+    return [f"{request.method} {request.full_path.rstrip('?')}: {path} = {value!r}" for path, value in naive_date_times(document)]

@@ -116,10 +116,11 @@ def _orjson_default(value: Any):
 
 
 class OrjsonProvider(JSONProvider):
-    """Fast JSON that keeps Vietnamese text as UTF-8, not \\u escapes."""
+    """Fast JSON that keeps Vietnamese text as UTF-8, not \\u escapes; a datetime no schema
+    formatted still leaves with its zone, as UTC with `Z` (naive ones are UTC)."""
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
-        option = orjson.OPT_NON_STR_KEYS
+        option = orjson.OPT_NON_STR_KEYS | orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z
         if kwargs.get("indent") or kwargs.get("sort_keys"):
             option |= orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
         return orjson.dumps(obj, default=_orjson_default, option=option).decode()

@@ -1,5 +1,5 @@
-"""Reports for people: CSV (UTF-8 with a BOM, dd/mm/yyyy) and Excel (openpyxl write-only), both
-streamed so that a large export costs little memory."""
+"""Reports for people: CSV (UTF-8 with a BOM, dd/mm/yyyy, moments as dd/mm/yyyy HH:MM in the plan's
+time zone) and Excel (openpyxl write-only), both streamed so that a large export costs little memory."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
-from flask import Response, request, stream_with_context
+from flask import Response, current_app, request, stream_with_context
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -19,6 +20,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from werkzeug.wsgi import wrap_file
 
+from tracker.models.base import as_utc
 from tracker.web import content_disposition
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
@@ -41,19 +43,30 @@ class Sheet:
     notes: list[str] = field(default_factory=list)
 
 
-def _csv_value(value, kind: str) -> str:
+def _zone() -> ZoneInfo:
+    """The plan's time zone, in which people read the moments of a report."""
+    return ZoneInfo(current_app.config["TRACKER_TIMEZONE"])
+
+
+def _local(moment: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+    """A stored moment (UTC; naive means UTC) as the wall-clock time in `zone`, without a zone:
+    Excel keeps no time zones."""
+    return as_utc(moment).astimezone(zone).replace(tzinfo=None)
+
+
+def _csv_value(value, kind: str, zone: ZoneInfo) -> str:
     if value is None:
         return ""
     if kind == "date" and isinstance(value, dt.date):
         return value.strftime("%d/%m/%Y")
     if kind == "datetime" and isinstance(value, dt.datetime):
-        return value.strftime("%d/%m/%Y %H:%M")
+        return _local(value, zone).strftime("%d/%m/%Y %H:%M")
     if kind == "rate":
         return f"{value * 100:.1f}%".replace(".", ",")
     return str(value)
 
 
-def _csv_lines(sheets: list[Sheet], title: str, as_of: dt.date) -> Iterator[bytes]:
+def _csv_lines(sheets: list[Sheet], title: str, as_of: dt.date, zone: ZoneInfo) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
 
@@ -75,7 +88,7 @@ def _csv_lines(sheets: list[Sheet], title: str, as_of: dt.date) -> Iterator[byte
         writer.writerow([c.heading for c in sheet.columns])
         yield flush()
         for count, row in enumerate(sheet.rows, start=1):
-            writer.writerow([_csv_value(row.get(c.key), c.kind) for c in sheet.columns])
+            writer.writerow([_csv_value(row.get(c.key), c.kind, zone) for c in sheet.columns])
             if count % 500 == 0:
                 yield flush()
         yield flush()
@@ -86,7 +99,7 @@ _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _WRAP = Alignment(wrap_text=True, vertical="top")
 
 
-def _xlsx_file(sheets: list[Sheet], title: str, as_of: dt.date) -> str:
+def _xlsx_file(sheets: list[Sheet], title: str, as_of: dt.date, zone: ZoneInfo) -> str:
     """Write the workbook row by row to a temporary file (write-only mode keeps memory flat)."""
     workbook = Workbook(write_only=True)
     for sheet in sheets:
@@ -111,8 +124,8 @@ def _xlsx_file(sheets: list[Sheet], title: str, as_of: dt.date) -> str:
             cells = []
             for column in sheet.columns:
                 value = row.get(column.key)
-                if isinstance(value, dt.datetime) and value.tzinfo is not None:
-                    value = value.replace(tzinfo=None)
+                if isinstance(value, dt.datetime):
+                    value = _local(value, zone)
                 elif isinstance(value, str):
                     value = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters are not allowed in XML
                 cell = WriteOnlyCell(ws, value=value)
@@ -138,9 +151,9 @@ def export_response(fmt: str, name: str, title: str, as_of: dt.date, sheets: lis
     """The report as a CSV or XLSX attachment; `as_of` is in the file name and on the sheet."""
     filename = export_filename(name, as_of, fmt)
     if fmt == "csv":
-        response = Response(stream_with_context(_csv_lines(sheets, title, as_of)), mimetype=CSV_MEDIA_TYPE)
+        response = Response(stream_with_context(_csv_lines(sheets, title, as_of, _zone())), mimetype=CSV_MEDIA_TYPE)
     else:
-        path = _xlsx_file(sheets, title, as_of)
+        path = _xlsx_file(sheets, title, as_of, _zone())
         stream = open(path, "rb")  # noqa: SIM115 - closed with the response
         response = Response(wrap_file(request.environ, stream), mimetype=XLSX_MEDIA_TYPE, direct_passthrough=True)
         response.content_length = os.path.getsize(path)
@@ -154,8 +167,8 @@ def export_response(fmt: str, name: str, title: str, as_of: dt.date, sheets: lis
 def render_bytes(fmt: str, title: str, as_of: dt.date, sheets: list[Sheet]) -> bytes:
     """The whole CSV or XLSX file in memory, for a published report that is stored as it was served."""
     if fmt == "csv":
-        return b"".join(_csv_lines(sheets, title, as_of))
-    path = _xlsx_file(sheets, title, as_of)
+        return b"".join(_csv_lines(sheets, title, as_of, _zone()))
+    path = _xlsx_file(sheets, title, as_of, _zone())
     try:
         with open(path, "rb") as stream:
             return stream.read()

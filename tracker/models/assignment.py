@@ -1,10 +1,10 @@
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
-from tracker.models.base import Timestamped, utcnow
+from tracker.models.base import Timestamped, UtcDateTime, utcnow
 from tracker.models.organization import Organization
 from tracker.models.plan import Action
 from tracker.models.user import User
@@ -70,7 +70,7 @@ class AssignmentEvent(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id", ondelete="RESTRICT"))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
-    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)  # recorded at
+    occurred_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)  # recorded at
     # The day the fact really happened (a report delivered on paper on 05/06 and typed in on
     # 12/06 has effective_on 05/06); verdicts use it, reports count back-dated facts.
     effective_on: Mapped[dt.date | None] = mapped_column(Date)
@@ -103,7 +103,7 @@ class Extension(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id", ondelete="RESTRICT"))
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
-    requested_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    requested_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     previous_due_date: Mapped[dt.date | None] = mapped_column(Date)
     new_due_date: Mapped[dt.date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(Text)
@@ -111,7 +111,7 @@ class Extension(db.Model):
     requested_after_due: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
-    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     decision_note: Mapped[str | None] = mapped_column(Text)
 
     assignment: Mapped[Assignment] = relationship()

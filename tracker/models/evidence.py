@@ -1,11 +1,11 @@
 import datetime as dt
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
 from tracker.models.assignment import Assignment
-from tracker.models.base import utcnow
+from tracker.models.base import UtcDateTime, utcnow
 from tracker.models.user import User
 
 
@@ -31,11 +31,11 @@ class Evidence(db.Model):
     original_name: Mapped[str] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(Text)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
-    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
     withdrawal_reason: Mapped[str | None] = mapped_column(Text)
-    content_purged_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    content_purged_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
     assignment: Mapped[Assignment] = relationship()
     uploaded_by: Mapped[User] = relationship(foreign_keys=[uploaded_by_id])

@@ -1,10 +1,10 @@
 import datetime as dt
 
-from sqlalchemy import JSON, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
-from tracker.models.base import utcnow
+from tracker.models.base import UtcDateTime, utcnow
 from tracker.models.organization import Organization
 from tracker.models.user import User
 
@@ -26,7 +26,7 @@ class ReportSnapshot(db.Model):
     as_of: Mapped[dt.date] = mapped_column(Date)
     title: Mapped[str] = mapped_column(Text)
     published_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
-    published_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    published_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     note: Mapped[str | None] = mapped_column(Text)
     json_body: Mapped[bytes] = mapped_column(LargeBinary)
     csv_body: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,10 +1,10 @@
 import datetime as dt
 
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
-from tracker.models.base import Timestamped, utcnow
+from tracker.models.base import Timestamped, UtcDateTime, utcnow
 from tracker.models.organization import Organization
 
 
@@ -60,8 +60,8 @@ class RevokedToken(db.Model):
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)
     token_type: Mapped[str] = mapped_column(String(16))
     user_id: Mapped[int | None] = mapped_column(Integer)
-    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class LoginFailure(db.Model):
@@ -72,4 +72,4 @@ class LoginFailure(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(200))
-    failed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    failed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -1,7 +1,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from tracker.schemas.common import Id, PersonSchema, printable, single_line
+from tracker.schemas.common import DateTime, Id, PersonSchema, printable, single_line
 
 from tracker.domain.classification import TaskClass
 from tracker.domain.vocabulary import AssignmentRole, Status
@@ -54,7 +54,7 @@ class AssignmentSchema(ma.Schema):
     days_overdue = fields.Integer()
     as_of = fields.Date()
     version = fields.Integer()
-    updated_at = fields.DateTime()
+    updated_at = DateTime()
 
 
 class AssignmentQuerySchema(ma.Schema):
@@ -143,8 +143,8 @@ class EventSchema(ma.Schema):
     kind = fields.String()
     effective_on = fields.Date(allow_none=True, metadata={"description": "The day the fact took effect (verdicts use it)"})
     recorded_on = fields.Date(allow_none=True, metadata={"description": "The day it was recorded, in the plan's time zone"})
-    recorded_at = fields.DateTime(metadata={"description": "When it was recorded (same as occurred_at)"})
-    occurred_at = fields.DateTime()
+    recorded_at = DateTime(metadata={"description": "When it was recorded (same as occurred_at)"})
+    occurred_at = DateTime()
     actor = fields.Nested(PersonSchema, allow_none=True, metadata={"description": "Who recorded it; null: the system (e.g. a plan import)"})
     old_value = fields.Dict(allow_none=True)
     new_value = fields.Dict(allow_none=True)
@@ -170,9 +170,9 @@ class ExtensionSchema(ma.Schema):
     new_due_date = fields.Date()
     reason = fields.String()
     requested_by = fields.Nested(PersonSchema)
-    requested_at = fields.DateTime()
+    requested_at = DateTime()
     decided_by = fields.Nested(PersonSchema, allow_none=True)
-    decided_at = fields.DateTime(allow_none=True)
+    decided_at = DateTime(allow_none=True)
     decision_note = fields.String(allow_none=True)
 
 

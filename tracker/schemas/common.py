@@ -1,7 +1,24 @@
+import datetime as dt
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from tracker.models.base import as_utc
+
 MAX_ID = 2**31 - 1
+
+
+def rfc3339_utc(moment: dt.datetime) -> str:
+    """`2026-11-26T03:44:00.171317Z`: the instant in UTC, with its zone, as browsers parse it right.
+    A naive value is UTC already (as the database keeps it)."""
+    return as_utc(moment).replace(tzinfo=None).isoformat() + "Z"
+
+
+class DateTime(fields.DateTime):
+    """A moment in JSON: RFC 3339 in UTC with `Z` (OpenAPI `format: date-time`)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else rfc3339_utc(value)
 
 
 class PersonSchema(ma.Schema):

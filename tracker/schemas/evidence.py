@@ -1,7 +1,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from tracker.schemas.common import PersonSchema
+from tracker.schemas.common import DateTime, PersonSchema
 
 
 class EvidenceSchema(ma.Schema):
@@ -13,9 +13,9 @@ class EvidenceSchema(ma.Schema):
     sha256 = fields.String()
     description = fields.String(allow_none=True)
     uploaded_by = fields.Nested(PersonSchema)
-    uploaded_at = fields.DateTime()
+    uploaded_at = DateTime()
     withdrawn = fields.Boolean(attribute="is_withdrawn")
-    withdrawn_at = fields.DateTime(allow_none=True)
+    withdrawn_at = DateTime(allow_none=True)
     withdrawn_by = fields.Nested(PersonSchema, allow_none=True)
     withdrawal_reason = fields.String(allow_none=True)
     content_available = fields.Function(lambda e: e.content_purged_at is None)

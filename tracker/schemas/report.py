@@ -1,7 +1,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from tracker.schemas.common import Id, PersonSchema, printable, single_line
+from tracker.schemas.common import DateTime, Id, PersonSchema, printable, single_line
 
 from tracker.domain.classification import TaskClass
 from tracker.domain.vocabulary import AssignmentRole, Status
@@ -84,7 +84,7 @@ class ReportRowSchema(ma.Schema):
     progress = fields.Integer()
     submitted_on = fields.Date(allow_none=True)
     completed_on = fields.Date(allow_none=True)
-    last_updated_at = fields.DateTime()
+    last_updated_at = DateTime()
     classification = fields.String(metadata={"description": "Periodic lists: the class as of the report's as_of"})
     days_late = fields.Integer(metadata={"description": "Periodic lists: completion date - due date, for late work"})
     in_period = fields.Boolean(metadata={"description": "Periodic completed list: completed within the period"})
@@ -109,7 +109,7 @@ class CountsRowSchema(ma.Schema):
 
 class SnapshotChangesSchema(ma.Schema):
     snapshot_id = fields.Integer()
-    published_at = fields.DateTime()
+    published_at = DateTime()
     as_of = fields.Date()
     counts = fields.Dict(metadata={"description": "Per row key (summary) or class (periodic): then, now and the difference"})
     lists = fields.Dict(metadata={"description": "Periodic: per list, the assignment ids that entered and left it"})
@@ -159,8 +159,8 @@ class ExtensionRowSchema(ma.Schema):
     previous_due_date = fields.Date(allow_none=True)
     new_due_date = fields.Date()
     reason = fields.String()
-    decided_at = fields.DateTime()
-    requested_at = fields.DateTime()
+    decided_at = DateTime()
+    requested_at = DateTime()
 
 
 class ExtensionRequestsSchema(ma.Schema):
@@ -176,7 +176,7 @@ class BackdatedFactSchema(ma.Schema):
     status = fields.String(allow_none=True)
     effective_on = fields.Date()
     recorded_on = fields.Date()
-    recorded_at = fields.DateTime()
+    recorded_at = DateTime()
     recorded_by = fields.String(allow_none=True)
     days_back = fields.Integer()
     note = fields.String(allow_none=True)
@@ -276,7 +276,7 @@ class SnapshotSchema(ma.Schema):
     organization = fields.Nested(SnapshotOrganizationSchema)
     as_of = fields.Date()
     title = fields.String()
-    published_at = fields.DateTime()
+    published_at = DateTime()
     published_by = fields.Nested(PersonSchema)
     note = fields.String(allow_none=True)
     sha256 = fields.Function(lambda s: {"json": s.json_sha256, "csv": s.csv_sha256, "xlsx": s.xlsx_sha256},
