@@ -119,6 +119,10 @@ MATRIX = [
      expect({"anonymous": 401, "canbo.noivu": 404}, 200)),
     ("GET", "/api/v1/reports/periodic?organization_id={org:BTGDV-KD}&period=2026", None,
      expect({"anonymous": 401, "admin": 200, "lanhdao.huyen": 200, "giamsat.tgdv": 200}, 404)),
+    ("GET", "/api/v1/reports/snapshots", None, READ_ALL),
+    ("POST", "/api/v1/reports/snapshots", {"kind": "periodic", "organization_id": "{org:PVHKHTT-KD}", "period": "2026-H1"},
+     expect({"anonymous": 401, "admin": 201, "lanhdao.huyen": 201, "lanhdao.ubnd": 201, "canbo.noivu": 404}, 403)),
+    ("GET", "/api/v1/reports/snapshots/{snapshot}", None, expect({"anonymous": 401, "canbo.noivu": 404}, 200)),
     ("GET", "/api/v1/healthz", None, expect({}, 200)),
     ("GET", "/api/v1/readyz", None, expect({}, 200)),
 ]
@@ -154,7 +158,10 @@ def scoped_ids(client, auth, ids):
     extension = client.post(f"/api/v1/assignments/{ids['a_vhkhtt']}/extensions", headers=auth("canbo.vhkhtt"),
                             json={"new_due_date": "2031-06-30", "reason": "Chờ kinh phí năm sau"})
     assert extension.status_code == 201, extension.get_data(as_text=True)
-    return {**ids, "evidence": response.get_json()["id"], "extension": extension.get_json()["id"]}
+    snapshot = client.post("/api/v1/reports/snapshots", headers=auth("admin"),
+                           json={"kind": "periodic", "organization_id": ids["org"]["PVHKHTT-KD"], "period": "2026"})
+    assert snapshot.status_code == 201, snapshot.get_data(as_text=True)
+    return {**ids, "evidence": response.get_json()["id"], "extension": extension.get_json()["id"], "snapshot": snapshot.get_json()["id"]}
 
 
 def resolve_body(body, ids):

@@ -179,7 +179,7 @@ def _periodic_document(args: dict, *, full_lists: bool) -> tuple[dict, str, str,
     period = reports.Period.parse(args["period"])
     result = reports.periodic(current_principal(), organization_id=args["organization_id"], period=period,
                               today=clock.today(), full_lists=full_lists, as_of=args.get("as_of"),
-                              at=args.get("at") or "period_end")
+                              at=args.get("at") or "period_end", zone=current_app.config["TRACKER_TIMEZONE"])
     kind = "6-thang" if period.half_year else "nam"
     title = f"Báo cáo {'6 tháng' if period.half_year else 'năm'} {period.year} – {result['organization']['name']}"
     return result, f"bao-cao-{kind}-{period.year}-{result['organization']['code']}", title, result["as_of"]

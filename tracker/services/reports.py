@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import aliased
@@ -281,6 +282,13 @@ class Period:
     end: dt.date
     half_year: bool
 
+    def instants(self, zone: str) -> tuple[dt.datetime, dt.datetime]:
+        """The period as [first instant, instant after the last) in UTC, days taken in `zone`."""
+        tz = ZoneInfo(zone)
+        start = dt.datetime.combine(self.start, dt.time(), tz)
+        end = dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time(), tz)
+        return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
     @classmethod
     def parse(cls, text: str) -> Period:
         match = PERIOD.match(text or "")
@@ -349,7 +357,7 @@ def periodic_list_query(principal: Principal, population: list, name: str, as_of
 
 
 def periodic(principal: Principal, *, organization_id: int, period: Period, today: dt.date, full_lists: bool = False,
-             as_of: dt.date | None = None, at: str = "period_end") -> dict:
+             as_of: dt.date | None = None, at: str = "period_end", zone: str = "Asia/Ho_Chi_Minh") -> dict:
     """The six-month or annual report of an organisation (with its subtree), as of the period's end.
 
     Its summary counts every live assignment of the population; each class has its list, so that
@@ -381,7 +389,8 @@ def periodic(principal: Principal, *, organization_id: int, period: Period, toda
             lists[name] = [list_row(row, as_of, period=period) for row in db.session.execute(stmt.limit(PERIODIC_LIST_LIMIT))]
     summary_row = _row({"organization_id": org.id}, org.name, counts, due_soon)
     summary_row["completed_in_period"] = completed_in_period
-    extensions = [dict(row._mapping) for row in db.session.execute(_extensions_granted(organization_id, period))]
+    bounds = period.instants(zone)
+    extensions = [dict(row._mapping) for row in db.session.execute(_extensions_granted(organization_id, bounds))]
     return {
         "organization": {"id": org.id, "code": org.code, "name": org.name},
         "period": {"label": period.label, "start": period.start, "end": period.end,
@@ -394,19 +403,19 @@ def periodic(principal: Principal, *, organization_id: int, period: Period, toda
         **{f"{name}_total": sum(counts.get(c.value, 0) for c in classes) for name, classes in PERIODIC_LISTS.items()},
         "list_limit": None if full_lists else PERIODIC_LIST_LIMIT,
         "extensions_granted": extensions,
-        "extension_requests": _extension_requests(organization_id, period),
+        "extension_requests": _extension_requests(organization_id, bounds),
         "backdated_facts": _backdated_facts(organization_id, period),
         "own_report": _own_report(org.id, period, as_of),
     }
 
 
-def _extension_requests(organization_id: int, period: Period) -> dict:
+def _extension_requests(organization_id: int, bounds: tuple[dt.datetime, dt.datetime]) -> dict:
     """Extension requests made in the period in the subtree, and how many came after the due date."""
-    requested_on = func.date(Extension.requested_at)
     total, after_due = db.session.execute(
         select(func.count(Extension.id), func.sum(case((Extension.requested_after_due.is_(True), 1), else_=0)))
         .join(Assignment, Assignment.id == Extension.assignment_id)
-        .where(Assignment.organization_id.in_(subtree_ids({organization_id})), requested_on.between(period.start, period.end))
+        .where(Assignment.organization_id.in_(subtree_ids({organization_id})),
+               Extension.requested_at >= bounds[0], Extension.requested_at < bounds[1])
     ).one()
     return {"count": total or 0, "requested_after_due": after_due or 0}
 
@@ -441,7 +450,7 @@ def _backdated_facts(organization_id: int, period: Period) -> dict:
     return {"count": count, "items": items, "list_limit": BACKDATED_LIST_LIMIT}
 
 
-def _extensions_granted(organization_id: int, period: Period) -> Select:
+def _extensions_granted(organization_id: int, bounds: tuple[dt.datetime, dt.datetime]) -> Select:
     return (
         select(Extension.id.label("extension_id"), Extension.assignment_id, Action.ref.label("action_ref"),
                Organization.code.label("organization_code"), Extension.previous_due_date, Extension.new_due_date,
@@ -450,7 +459,7 @@ def _extensions_granted(organization_id: int, period: Period) -> Select:
         .join(Action, Action.id == Assignment.action_id)
         .join(Organization, Organization.id == Assignment.organization_id)
         .where(Assignment.organization_id.in_(subtree_ids({organization_id})), Extension.status == "granted")
-        .where(func.date(Extension.decided_at).between(period.start, period.end))
+        .where(Extension.decided_at >= bounds[0], Extension.decided_at < bounds[1])
         .order_by(Extension.decided_at)
     )
 
