@@ -13,7 +13,7 @@ from flask_smorest.spec.plugins import integerconverter2paramschema
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tracker import cli, errors, models, storage, web  # noqa: F401 - models registers the mappers
-from tracker.api import register_blueprints
+from tracker.api import idempotency, register_blueprints
 from tracker.config import load_settings
 from tracker.extensions import api, db, jwt, migrate
 
@@ -64,12 +64,15 @@ def _register_session_hygiene(app: Flask) -> None:
         # An error answer never leaves half-done work in the session (it would be committed by
         # nothing, but a later use of the same session must not see it either).
         if response.status_code >= 400:
-            db.session.rollback()
+            try:
+                db.session.rollback()
+            except Exception:  # noqa: BLE001 - the database is gone; the answer stands
+                logging.getLogger("tracker.db").warning("rollback after an error answer failed", exc_info=True)
         return response
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    app = web.TrackerFlask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     env = None
     if test_config and "TRACKER_ENV" in test_config:
@@ -86,6 +89,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_session_hygiene(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     jwt.init_app(app)
+    idempotency.init_app(app)
     api.init_app(app)
     api.register_converter(web.BoundedIntConverter, integerconverter2paramschema)
     errors.init_app(app)

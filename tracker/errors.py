@@ -8,12 +8,15 @@ the field's path (`groups[2].actions[0].ref`).
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
+import orjson
 from flask import Flask, current_app, g, request
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -238,7 +241,39 @@ def handle_data_error(error: DataError):
     )
 
 
+UNAVAILABLE_RETRY_AFTER = "5"
+UNAVAILABLE_DETAIL = ("Cơ sở dữ liệu tạm thời không truy cập được; vui lòng thử lại sau ít giây. "
+                      "The database is unavailable for a moment; retry in a few seconds.")
+
+
+def _quiet_rollback() -> None:
+    try:
+        from tracker.extensions import db  # noqa: PLC0415 - errors is imported by extensions' users, not the reverse
+
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is gone; the pool discards it
+        log.debug("rollback after a lost connection failed", exc_info=True)
+
+
+def handle_database_unavailable(error: Exception):
+    """The database cannot be reached (restart, crash, network, pool exhausted): 503, never 500;
+    the pool pings connections before use, so the API recovers by itself when it is back."""
+    log.warning("database unavailable on %s %s: %s", request.method, request.path, type(error).__name__)
+    _quiet_rollback()
+    return problem_response(503, "service.unavailable", detail=UNAVAILABLE_DETAIL,
+                            headers={"Retry-After": UNAVAILABLE_RETRY_AFTER})
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """Errors that mean 'the database is not there right now', as opposed to a bad statement."""
+    return isinstance(error, (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated
+    )
+
+
 def handle_unexpected(error: Exception):
+    if is_database_unavailable(error):
+        return handle_database_unavailable(error)
     log.exception(
         "unhandled %s on %s %s (request %s)",
         type(error).__name__, request.method, request.path, g.get("request_id"),
@@ -257,4 +292,40 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(StaleDataError, handle_stale)
     app.register_error_handler(DataError, handle_data_error)
+    for unavailable in (OperationalError, InterfaceError, DisconnectionError, PoolTimeout):
+        app.register_error_handler(unavailable, handle_database_unavailable)
+    app.wsgi_app = ProblemGuard(app.wsgi_app)
     app.register_error_handler(Exception, handle_unexpected)
+
+
+class ProblemGuard:
+    """The outermost WSGI layer: an error raised outside the request handler (in teardown, say)
+    still gets a problem+json answer, never the server's HTML page; 503 when it is the database."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        started = []
+
+        def tracking_start_response(status, headers, exc_info=None):
+            started.append(status)
+            return start_response(status, headers, exc_info)
+
+        try:
+            return self.wsgi_app(environ, tracking_start_response)
+        except Exception as error:  # noqa: BLE001 - last line of defence, logged
+            log.exception("error outside the request handler on %s %s", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
+            unavailable = is_database_unavailable(error)
+            status, code = (503, "service.unavailable") if unavailable else (500, "server.internal_error")
+            body = orjson.dumps({
+                "type": f"urn:tracker:problem:{code}", "title": HTTPStatus(status).phrase, "status": status,
+                "detail": UNAVAILABLE_DETAIL if unavailable else "Lỗi hệ thống. An unexpected error occurred.", "code": code,
+            })
+            headers = [("Content-Type", PROBLEM_MEDIA_TYPE), ("Content-Length", str(len(body)))]
+            if unavailable:
+                headers.append(("Retry-After", UNAVAILABLE_RETRY_AFTER))
+            # Nothing of the body was sent yet: a server replaces headers it was given earlier when
+            # told why (exc_info, PEP 3333), and re-raises the error itself if it had sent them.
+            start_response(f"{status} {HTTPStatus(status).phrase}", headers, sys.exc_info() if started else None)
+            return [body]

@@ -1,5 +1,7 @@
 """Extension instances, and nothing else."""
 
+import logging
+
 from flask_jwt_extended import JWTManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -21,7 +23,19 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+class TrackerSQLAlchemy(SQLAlchemy):
+    def _teardown_session(self, exc: BaseException | None) -> None:
+        # Ending the session must never turn an answer into an error: when the database has gone
+        # away, its rollback fails, yet the work was committed (or never was) before that.
+        try:
+            super()._teardown_session(exc)
+        except Exception:  # noqa: BLE001 - logged; the connection is discarded by the pool
+            logging.getLogger("tracker.db").warning("could not close the database session cleanly", exc_info=True)
+
+
+# expire_on_commit=False: answers are built from what was just written, never re-read after the
+# commit, so that a database lost right after a commit cannot turn a saved change into an error.
+db = TrackerSQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate(render_as_batch=True, compare_type=True)
 jwt = JWTManager()
 api = TrackerApi()

@@ -7,15 +7,18 @@ import decimal
 import http
 import logging
 import re
+import sys
 import time
 import unicodedata
 import uuid
+from itertools import chain
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import marshmallow as ma
 import orjson
 from flask import Flask, Request, g, request
+from flask.signals import appcontext_tearing_down, request_tearing_down
 from flask.json.provider import JSONProvider
 from werkzeug.routing import IntegerConverter
 from flask_smorest import Api, Blueprint as SmorestBlueprint
@@ -25,6 +28,32 @@ from tracker.errors import PROBLEM_MEDIA_TYPE, UnsupportedMediaType
 from tracker.storage import StagedUpload, current_storage
 
 log = logging.getLogger("tracker.request")
+_SENTINEL = object()
+
+
+class TrackerFlask(Flask):
+    """Flask whose teardown callbacks can never turn an answer into an error: the answer was built
+    (and any change committed) before they run. Each one runs, and a failure is logged."""
+
+    def _run_teardown(self, funcs, exc) -> None:
+        for func in funcs:
+            try:
+                self.ensure_sync(func)(exc)
+            except Exception:  # noqa: BLE001 - logged; the answer stands
+                log.warning("teardown %s failed", getattr(func, "__qualname__", func), exc_info=True)
+
+    def do_teardown_request(self, exc=_SENTINEL) -> None:
+        if exc is _SENTINEL:
+            exc = sys.exc_info()[1]
+        for name in chain(request.blueprints, (None,)):
+            self._run_teardown(reversed(self.teardown_request_funcs.get(name, ())), exc)
+        request_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
+
+    def do_teardown_appcontext(self, exc=_SENTINEL) -> None:
+        if exc is _SENTINEL:
+            exc = sys.exc_info()[1]
+        self._run_teardown(reversed(self.teardown_appcontext_funcs), exc)
+        appcontext_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
 
 
 class BoundedIntConverter(IntegerConverter):
