@@ -1,0 +1,1 @@
+"""Benchmarks and load runs (information, not tests)."""
