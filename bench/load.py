@@ -149,9 +149,12 @@ class Client:
                 with self.tally.lock:
                     self.tally.unanswered += 1
                 return response
+            # Back off as the server asks (Retry-After), at most a second, with jitter so that the
+            # clients do not all come back at once.
             retry_after = response.headers.get("Retry-After") if response is not None else None
-            time.sleep(min(float(retry_after), 0.5) if retry_after and retry_after.isdigit() else delay)
-            delay = min(delay * 2, 0.5)
+            wait = min(float(retry_after), 1.0) if retry_after and retry_after.isdigit() else delay
+            time.sleep(wait * self.random.uniform(0.5, 1.0))
+            delay = min(delay * 2, 1.0)
 
     def sign_in(self) -> None:
         response = self.call("POST", "/api/v1/auth/login", retry=True,

@@ -27,7 +27,7 @@ UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:9/tracker_test_unreachabl
 def unreachable(tmp_path):
     app = create_app(app_config(UNREACHABLE, tmp_path))
     with app.app_context():
-        token = create_access_token(identity="1")
+        token = create_access_token(identity="1", additional_claims={"sid": 1})  # a session the database would be asked for
     yield app, {"Authorization": f"Bearer {token}"}
     with app.app_context():
         db.engine.dispose()
@@ -41,9 +41,11 @@ def unreachable(tmp_path):
     ("POST", "/api/v1/auth/login", {"username": "admin", "password": "x"}),
     ("GET", "/api/v1/readyz", None),
 ])
-def test_an_unreachable_database_answers_503(unreachable, method, path, body):
+@pytest.mark.parametrize("idempotency_key", [None, "retry-1"])
+def test_an_unreachable_database_answers_503(unreachable, method, path, body, idempotency_key):
     app, headers = unreachable
-    response = app.test_client().open(path, method=method, json=body, headers={**headers, "If-Match": "*"})
+    extra = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+    response = app.test_client().open(path, method=method, json=body, headers={**headers, "If-Match": "*", **extra})
     assert response.status_code == 503, response.get_data(as_text=True)
     assert response.mimetype == "application/problem+json"
     assert response.headers["Retry-After"].isdigit()

@@ -60,7 +60,10 @@ def _begin():
                        code="idempotency.invalid_key", status=400)
     try:
         verify_jwt_in_request()
-    except Exception:  # noqa: BLE001 - the view answers the token problem itself
+    except Exception as error:
+        if is_database_unavailable(error):
+            raise
+        db.session.rollback()  # the view checks the token again and answers its problem itself
         return None
     user_id = int(get_jwt_identity())
     request_hash = _request_hash()
