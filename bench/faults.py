@@ -96,9 +96,13 @@ def fault_run(clients: int, seconds: float, *, workers: int = 4, faults: tuple[s
         log_path = Path(os.environ.get("FAULTS_SERVER_LOG") or cluster.root / "gunicorn.log")
         server, base = start_server(cluster.url, workers, cluster.root / "evidence", log_path)
         outcome: dict = {}
-        worker = threading.Thread(target=lambda: outcome.update(tally=load.run(base, clients, seconds, retry_seconds=retry_seconds, think=think)))
-        started = time.monotonic()
+        begun = threading.Event()
+        worker = threading.Thread(target=lambda: outcome.update(
+            tally=load.run(base, clients, seconds, retry_seconds=retry_seconds, think=think, started=begun)))
         worker.start()
+        if not begun.wait(timeout=600):
+            raise RuntimeError("the clients did not sign in")
+        started = time.monotonic()
         recoveries = {}
         for index, fault in enumerate(faults, start=1):
             time.sleep(max(0.0, started + seconds * index / (len(faults) + 1) - time.monotonic()))

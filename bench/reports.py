@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 import psycopg
-from flask_jwt_extended import create_access_token
 from flask_migrate import upgrade
 from sqlalchemy import event, insert, make_url, select
 
@@ -32,7 +31,7 @@ from tracker.cli import bundled_plan  # noqa: E402
 from tracker.extensions import db  # noqa: E402
 from tracker.models import Action, Assignment, Organization, User  # noqa: E402
 from tracker.models.base import utcnow  # noqa: E402
-from tracker.services import demo, plan_import  # noqa: E402
+from tracker.services import demo, plan_import, sessions  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = dt.date(2026, 11, 24)
@@ -100,7 +99,8 @@ def main() -> None:
         print(f"database: {make_url(url).get_backend_name()}, {args.assignments:,} extra assignments built in {time.perf_counter() - started:.1f} s")
         with app.app_context():
             admin = db.session.scalar(select(User.id).where(User.username == "admin"))
-            headers = {"Authorization": f"Bearer {create_access_token(identity=str(admin))}"}
+            headers = {"Authorization": f"Bearer {sessions.start_session(admin, '127.0.0.1', 'bench').access_token}"}
+            db.session.commit()
             total = db.session.query(Assignment).count()
             engine = db.engine
         statements = []
