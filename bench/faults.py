@@ -49,13 +49,13 @@ def prepare_database(url: str, clients: int) -> None:
     load.setup(url.replace("postgresql://", "postgresql+psycopg://", 1), clients)
 
 
-def start_server(url: str, workers: int, evidence_dir: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
+def start_server(url: str, workers: int, evidence_dir: Path, log) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "TRACKER_ENV": "development", "EVIDENCE_DIR": str(evidence_dir),
            "LOG_LEVEL": "WARNING", "LOGIN_MAX_FAILURES_PER_ADDRESS": "100000"}
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--timeout", "60", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(log_path, "w"),  # noqa: SIM115 - the server's
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
@@ -65,7 +65,7 @@ def start_server(url: str, workers: int, evidence_dir: Path, log_path: Path) -> 
         except requests.RequestException:
             pass
         if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited: {log_path.read_text()[-3000:]}")
+            raise RuntimeError(f"gunicorn exited: {Path(log.name).read_text()[-3000:]}")
         time.sleep(0.1)
     server.terminate()
     raise RuntimeError("gunicorn did not become ready")
@@ -89,12 +89,13 @@ def recovery_seconds(cluster: Cluster, base: str, limit: float = 60) -> float:
 def fault_run(clients: int, seconds: float, *, workers: int = 4, faults: tuple[str, ...] = ("restart", "kill"),
               retry_seconds: float = 30, think: float = 0.5) -> dict:
     cluster = Cluster()
-    server = None
+    server = log = None
     try:
         cluster.init()
         prepare_database(cluster.url, clients)
         log_path = Path(os.environ.get("FAULTS_SERVER_LOG") or cluster.root / "gunicorn.log")
-        server, base = start_server(cluster.url, workers, cluster.root / "evidence", log_path)
+        log = open(log_path, "w")  # noqa: SIM115 - closed in the finally below
+        server, base = start_server(cluster.url, workers, cluster.root / "evidence", log)
         outcome: dict = {}
         begun = threading.Event()
         worker = threading.Thread(target=lambda: outcome.update(
@@ -123,6 +124,8 @@ def fault_run(clients: int, seconds: float, *, workers: int = 4, faults: tuple[s
                 server.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 server.kill()
+        if log is not None:
+            log.close()
         cluster.stop()
 
 

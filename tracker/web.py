@@ -75,9 +75,28 @@ class TrackerRequest(Request):
         return parser
 
     def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
+        if self.__dict__.get("staged_uploads"):
+            # An upload is one file (the view refuses more): later file parts are parsed, not kept.
+            return _DiscardedPart()
         staged = StagedUpload(current_storage().staging_dir())
         self.__dict__.setdefault("staged_uploads", []).append(staged)
         return staged
+
+
+class _DiscardedPart:
+    """Where a second file part goes: nowhere (no disk, no open file per part)."""
+
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return 0
+
+    def read(self, size: int = -1) -> bytes:
+        return b""
+
+    def close(self) -> None:
+        pass
 
 
 class ProblemSchema(ma.Schema):

@@ -76,3 +76,34 @@ def test_refused_pairs(extension, kind, code):
 
 def test_csv_is_text():
     assert check_content("csv", TEXT).media_type.startswith("text/csv")
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"%PDF-1.7\n<html><script>alert(1)</script></html>",
+        b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n<!DOCTYPE HTML>\n<BODY onload=alert(1)>",
+        b"%PDF-1.7\n" + b"\x00\x9c" * 2000 + b"<Script src=//x.example/a.js></script>",
+        b"%PDF-1.7\n<svg/onload=alert(1)>",
+        b"%PDF-1.7\n<iframe src=x>",
+    ],
+    ids=["html and script", "doctype and body", "script deeper in the sample", "svg", "iframe"],
+)
+def test_pdf_carrying_html_is_a_polyglot(head):
+    assert sniff(head) == "polyglot"
+    with pytest.raises(EvidenceRejected) as caught:
+        check_content("pdf", sniff(head))
+    assert caught.value.code == "evidence.polyglot"
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n<48656c6c6f> <a 0>",  # hex strings, dictionaries
+        b"%PDF-1.7\n<?xpacket begin=''?><x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF/></x:xmpmeta>",  # XMP metadata
+        b"%PDF-1.7\n(the <header> and <bodyguard> of a report, <scripts>)",
+    ],
+    ids=["hex strings", "xmp metadata", "words that start like tags"],
+)
+def test_ordinary_pdf_is_a_pdf(head):
+    assert sniff(head) == PDF

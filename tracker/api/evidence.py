@@ -31,17 +31,21 @@ class AssignmentEvidence(MethodView):
     @accepts("multipart/form-data")
     @blp.doc(requestBody=UPLOAD_BODY)
     @blp.response(201, EvidenceSchema)
+    @blp.alt_response(400, description="More than one file part (`evidence.multiple_files`), or a cut-off body")
     @blp.alt_response(403, description="Read-only access to this assignment")
     @blp.alt_response(404, description="No such assignment in the caller's scope")
-    @blp.alt_response(413, description="Too large (`evidence.too_large`) or over the organisation's quota (`evidence.quota_exceeded`)")
-    @blp.alt_response(415, description="Type refused: `evidence.type_not_allowed`, `evidence.type_mismatch`, `evidence.executable`, `evidence.active_content`, or not multipart")
-    @blp.alt_response(422, description="Empty file, no file part, or a bad file name")
+    @blp.alt_response(413, description="Too large (`evidence.too_large`), over the organisation's quota (`evidence.quota_exceeded`), "
+                                       "or an archive too large once decompressed (`evidence.archive_too_large`)")
+    @blp.alt_response(415, description="Type refused: `evidence.type_not_allowed`, `evidence.type_mismatch`, `evidence.executable`, "
+                                       "`evidence.active_content`, `evidence.polyglot` (a PDF holding HTML), or not multipart")
+    @blp.alt_response(422, description="Empty file, no file part, a bad file name, or an archive refused: `evidence.archive_ratio`, "
+                                       "`evidence.archive_too_many_members`, `evidence.archive_corrupt`, `evidence.archive_encrypted`")
     def post(self, assignment_id):
         """Upload evidence (multipart `file`, optional `description`), streamed to storage"""
         assignment = evidence.assignment_for_upload(current_principal(), assignment_id)
         request.max_content_length = evidence.upload_limit() + MULTIPART_OVERHEAD
         try:
-            upload = request.files.get("file")
+            upload = evidence.only_file(request.files)
             description = request.form.get("description") or None
         except RequestEntityTooLarge:
             raise evidence.too_large() from None

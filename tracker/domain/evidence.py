@@ -6,6 +6,7 @@ the caller lists), never at the client's Content-Type header.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -50,8 +51,12 @@ ALLOWED: dict[str, tuple[FileKind, ...]] = {
     "zip": (ZIP, DOCX, XLSX, PPTX, ODT, ODS, ODP),
 }
 
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a first member, or an empty archive
 _EXECUTABLE_MAGIC = (b"MZ", b"\x7fELF", b"\xfe\xed\xfa", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"#!")
 _ACTIVE_MARKERS = (b"<!doctype html", b"<html", b"<script", b"<svg", b"<?xml", b"<iframe", b"<body", b"<head", b"<meta", b"<a ", b"<img")
+# HTML inside a binary file's sample (a PDF that a browser would also render as a page). Only the
+# sample is read: cheap, and over a whole compressed file such short byte runs would turn up by chance.
+_HTML_TAG = re.compile(rb"<(?:!doctype\s+html|html|head|body|script|svg|iframe|object|embed|meta)[\s/>]", re.IGNORECASE)
 
 
 def check_filename(raw: str | None) -> tuple[str, str]:
@@ -86,7 +91,7 @@ def sniff(head: bytes, zip_members: list[str] | None = None, zip_mimetype: bytes
     if head.startswith(_EXECUTABLE_MAGIC):
         return "executable"
     if head.startswith(b"%PDF-"):
-        return PDF
+        return "polyglot" if _HTML_TAG.search(head) else PDF
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return OLE2
     if head.startswith(b"\xff\xd8\xff"):
@@ -95,7 +100,7 @@ def sniff(head: bytes, zip_members: list[str] | None = None, zip_mimetype: bytes
         return PNG
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return WEBP
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+    if head.startswith(ZIP_MAGIC):
         return _zip_kind(zip_members or [], zip_mimetype)
     if any(lowered.startswith(marker) for marker in _ACTIVE_MARKERS) or b"<script" in head.lower():
         return "active_content"
@@ -129,6 +134,12 @@ def check_content(extension: str, kind: FileKind | str) -> FileKind:
     """The stored media type for an allowed (extension, content) pair; or EvidenceRejected."""
     if kind == "executable":
         raise EvidenceRejected("evidence.executable", "Không nhận tệp thực thi. Executable files are refused.", detected="executable")
+    if kind == "polyglot":
+        raise EvidenceRejected(
+            "evidence.polyglot",
+            "Tệp PDF chứa mã HTML/script. The PDF also holds HTML or script and is refused.",
+            detected="polyglot",
+        )
     if kind == "active_content":
         raise EvidenceRejected(
             "evidence.active_content",

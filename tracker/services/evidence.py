@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import time
-import zipfile
 from dataclasses import dataclass, field
 
 from flask import current_app
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
+from werkzeug.datastructures import FileStorage, MultiDict
 
 from tracker.domain.access import Principal, can_contribute_to, can_withdraw_evidence
-from tracker.domain.evidence import EvidenceRejected, check_content, check_filename, sniff
+from tracker.domain.archives import ArchiveLimits, inspect_zip
+from tracker.domain.evidence import ZIP_MAGIC, EvidenceRejected, check_content, check_filename, sniff
 from tracker.domain.vocabulary import Status
 from tracker.errors import AppError, Conflict, Forbidden, NotFound
 from tracker.extensions import db
@@ -29,14 +28,16 @@ from tracker.models.base import utcnow
 from tracker.services import history
 from tracker.services.access import ancestor_ids, visible_organizations
 from tracker.services.assignments import get_assignment
-from tracker.storage import StagedUpload, StorageError, current_storage
+from tracker.storage import StagedUpload, StorageError, current_storage, remove_abandoned_staging
 
 log = logging.getLogger("tracker.evidence")
 
 _STATUS_FOR = {
     "evidence.too_large": 413, "evidence.quota_exceeded": 413, "evidence.empty": 422, "evidence.file_missing": 422,
     "evidence.filename_missing": 422, "evidence.filename_control_chars": 422, "evidence.filename_too_long": 422,
-    "evidence.filename_path": 422,
+    "evidence.filename_path": 422, "evidence.multiple_files": 400,
+    "evidence.archive_too_large": 413, "evidence.archive_ratio": 422, "evidence.archive_too_many_members": 422,
+    "evidence.archive_corrupt": 422, "evidence.archive_encrypted": 422,
 }
 
 
@@ -57,6 +58,20 @@ def too_large() -> EvidenceError:
     return _reject("evidence.too_large", f"Tệp vượt quá {upload_limit() // 1048576} MiB. The file is too large.", max_bytes=upload_limit())
 
 
+def archive_limits() -> ArchiveLimits:
+    config = current_app.config
+    return ArchiveLimits(max_uncompressed=config["EVIDENCE_ARCHIVE_MAX_UNCOMPRESSED_BYTES"],
+                         max_ratio=config["EVIDENCE_ARCHIVE_MAX_RATIO"], max_members=config["EVIDENCE_ARCHIVE_MAX_MEMBERS"])
+
+
+def only_file(files: MultiDict) -> FileStorage | None:
+    """The `file` part of an upload form. One upload is one file: a second file part, whatever
+    its name, is refused rather than silently dropped."""
+    if len(list(files.items(multi=True))) > 1:
+        raise _reject("evidence.multiple_files", "Mỗi lần tải lên chỉ một tệp. Send one file part per upload.")
+    return files.get("file")
+
+
 def assignment_for_upload(principal: Principal, assignment_id: int) -> Assignment:
     """The assignment, if the caller may add evidence to it (404 outside scope, 403 read-only)."""
     assignment = get_assignment(principal, assignment_id)
@@ -65,16 +80,6 @@ def assignment_for_upload(principal: Principal, assignment_id: int) -> Assignmen
     if assignment.status == Status.CANCELLED:
         raise Conflict("Nhiệm vụ đã hủy. The assignment is cancelled.", code="assignment.cancelled")
     return assignment
-
-
-def _zip_facts(path: str) -> tuple[list[str], bytes | None]:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()[:5000]
-            mimetype = archive.read("mimetype")[:200] if "mimetype" in names else None
-            return names, mimetype
-    except (zipfile.BadZipFile, OSError, KeyError, RuntimeError, NotImplementedError):
-        return [], None
 
 
 def _quota_check(organization_id: int, size: int) -> None:
@@ -112,8 +117,9 @@ def add_evidence(assignment: Assignment, staged: StagedUpload | None, filename: 
             raise EvidenceRejected("evidence.empty", "Tệp rỗng. The file is empty.")
         if staged.size > upload_limit():
             raise too_large()
-        members, mimetype = _zip_facts(staged.path) if staged.head.startswith(b"PK") else ([], None)
-        kind = check_content(extension, sniff(staged.head, members, mimetype))
+        # ZIP, OOXML and OpenDocument: counted and inflated once within limits, before anything is stored
+        facts = inspect_zip(staged.path, archive_limits()) if staged.head.startswith(ZIP_MAGIC) else None
+        kind = check_content(extension, sniff(staged.head, facts.members if facts else None, facts.mimetype if facts else None))
     except EvidenceRejected as rejected:
         raise _reject(rejected.code, rejected.detail, **rejected.extra) from None
     _quota_check(assignment.organization_id, staged.size)
@@ -255,7 +261,7 @@ class StoreReport:
     missing: list[str] = field(default_factory=list)  # a live record whose blob is gone
     orphans: list[str] = field(default_factory=list)  # a blob no live record uses
     bad_hashes: list[str] = field(default_factory=list)  # a blob whose content is not its name
-    stale_staging: list[str] = field(default_factory=list)
+    stale_staging: list[str] = field(default_factory=list)  # left by an upload whose process died
     repaired: list[str] = field(default_factory=list)
 
     @property
@@ -263,26 +269,19 @@ class StoreReport:
         return not (self.missing or self.orphans or self.bad_hashes or self.stale_staging)
 
 
-def check_store(*, verify_hashes: bool = False, repair: bool = False, staging_grace_seconds: int = 3600) -> StoreReport:
+def check_store(*, verify_hashes: bool = False, repair: bool = False) -> StoreReport:
     storage = current_storage()
     live = set(db.session.scalars(select(Evidence.sha256).where(Evidence.content_purged_at.is_(None)).distinct()))
     stored = set(storage.keys())
     report = StoreReport(missing=sorted(live - stored), orphans=sorted(stored - live))
     if verify_hashes:
         report.bad_hashes = sorted(sha for sha in live & stored if storage.hash_of(sha) != sha)
-    staging = storage.staging_dir()
-    if os.path.isdir(staging):
-        now = time.time()
-        report.stale_staging = sorted(
-            os.path.join(staging, n) for n in os.listdir(staging)
-            if now - os.path.getmtime(os.path.join(staging, n)) > staging_grace_seconds
-        )
+    # Whatever their age: a staging file no live upload holds (see tracker.storage.base) is dead.
+    report.stale_staging = remove_abandoned_staging(storage.staging_dir(), remove=repair)
     if repair:
         for sha256 in report.orphans:
             storage.delete(sha256)
             report.repaired.append(sha256)
-        for path in report.stale_staging:
-            os.remove(path)
-            report.repaired.append(path)
+        report.repaired.extend(report.stale_staging)
         report.orphans, report.stale_staging = [], []
     return report

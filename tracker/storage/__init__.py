@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, current_app
 
-from tracker.storage.base import StagedUpload, Storage, StorageError
+from tracker.storage.base import StagedUpload, Storage, StorageError, remove_abandoned_staging
 from tracker.storage.local import LocalStorage
 
-__all__ = ["StagedUpload", "Storage", "StorageError", "current_storage", "init_app", "make_storage"]
+__all__ = ["StagedUpload", "Storage", "StorageError", "current_storage", "init_app", "make_storage", "remove_abandoned_staging"]
+
+log = logging.getLogger("tracker.storage")
 
 
 def make_storage(config) -> Storage:
@@ -23,7 +27,15 @@ def make_storage(config) -> Storage:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["tracker.storage"] = make_storage(app.config)
+    storage = app.extensions["tracker.storage"] = make_storage(app.config)
+    # Staging files of uploads whose process died (a killed worker); live uploads keep theirs.
+    try:
+        removed = remove_abandoned_staging(storage.staging_dir())
+    except OSError:
+        log.warning("could not clean the evidence staging folder; `flask tracker evidence-check --repair` will", exc_info=True)
+    else:
+        if removed:
+            log.info("removed %d abandoned evidence staging files", len(removed))
 
 
 def current_storage() -> Storage:
