@@ -17,9 +17,11 @@ from tracker.models import Action, Assignment, Organization, Plan, TaskGroup
 
 API = "/api/v1/assignments"
 KIM_DONG_PLAN = "KH-NQ57/HU"
-SIX_MONTH_REPORT = "IV.4.2"  # due 10/06 each year, for the 20 reporting units
-YEARLY_REPORT = "IV.4.3"  # due 01/12 each year, for the same units
+SIX_MONTH_REPORT = "IV.4.2"  # "trước ngày 10/6": due 09/06 each year, for the 20 reporting units
+YEARLY_REPORT = "IV.4.3"  # "trước ngày 01/12": due 30/11 each year, for the same units
 REPORTING_UNITS = 20
+# UBND-KD reports on the same days (IV.2.1, IV.2.2): the 20 units and UBND.
+REPORTERS = REPORTING_UNITS + 1
 
 # --- helpers -------------------------------------------------------------------------------
 
@@ -164,7 +166,7 @@ def test_group_filter(client, admin, session):
     assert items and all(i["action"]["ref"].startswith("III.5.") for i in items)
     group_ids = select(TaskGroup.id).where(TaskGroup.number == 5)
     assert total == len(items) == count(session, Action.group_id.in_(group_ids))
-    assert {i["action"]["ref"] for i in items} == {"III.5.1", "III.5.2", "III.5.3", "III.5.4"}
+    assert {i["action"]["ref"] for i in items} == {"III.5.1", "III.5.1.1", "III.5.2", "III.5.3", "III.5.4"}
 
 
 def test_action_filter_includes_split_actions(client, auth, admin, session, org, action_ref, plan_id):
@@ -232,21 +234,24 @@ def test_owner_filter(client, admin, auth, session, org):
 
 
 def test_due_date_range_is_inclusive(client, admin, session, action_ref):
-    start, end = dt.date(2026, 6, 10), dt.date(2026, 12, 1)
+    start, end = dt.date(2026, 6, 9), dt.date(2026, 11, 30)
     items, total = every_page(client, admin, due_from=start.isoformat(), due_to=end.isoformat())
     dates = [dt.date.fromisoformat(i["due_date"]) for i in items]
     assert all(start <= d <= end for d in dates)
     assert total == len(items) == count(session, Assignment.due_date >= start, Assignment.due_date <= end)
     # Both ends are included: the six-month reports of 2026 and the yearly reports of 2026.
-    assert dates.count(start) == REPORTING_UNITS and dates.count(end) == REPORTING_UNITS
-    assert {i["action"]["ref"] for i in items if i["due_date"] == start.isoformat()} == {SIX_MONTH_REPORT}
+    assert dates.count(start) == REPORTERS and dates.count(end) == REPORTERS
+    assert {i["action"]["ref"] for i in items if i["due_date"] == start.isoformat()} == {SIX_MONTH_REPORT, "IV.2.1"}
+    assert {i["action"]["ref"] for i in items if i["due_date"] == end.isoformat()} == {YEARLY_REPORT, "IV.2.2"}
 
     # A one-day range.
-    items, meta = listing(client, admin, due_from="2026-06-10", due_to="2026-06-10")
-    assert meta["total"] == REPORTING_UNITS and all(i["due_date"] == "2026-06-10" for i in items)
-    # Open-ended ranges.
-    _, after = listing(client, admin, due_from="2030-06-10")
-    assert after["total"] == count(session, Assignment.due_date >= dt.date(2030, 6, 10)) == 2 * REPORTING_UNITS
+    items, meta = listing(client, admin, due_from="2026-06-09", due_to="2026-06-09")
+    assert meta["total"] == REPORTERS and all(i["due_date"] == "2026-06-09" for i in items)
+    # Open-ended ranges: from 09/06/2030, the six-month and yearly reports of 2030, the Ban Tuyên
+    # giáo và Dân vận's two compiled reports (30/06, 31/12) and the 31/12 duties III.1.1 (two units)
+    # and IV.1 (HĐND).
+    _, after = listing(client, admin, due_from="2030-06-09")
+    assert after["total"] == count(session, Assignment.due_date >= dt.date(2030, 6, 9)) == 2 * REPORTERS + 2 + 2 + 1
     _, before = listing(client, admin, due_to="2025-03-31")
     assert before["total"] == count(session, Assignment.due_date <= dt.date(2025, 3, 31)) >= 1
 
@@ -292,21 +297,23 @@ def test_classification_no_deadline(client, admin, session):
 
 
 def test_six_month_reports_due_soon_then_overdue(client, admin, action_ref):
-    params = {"action_id": action_ref(SIX_MONTH_REPORT), "due_from": "2026-06-10", "due_to": "2026-06-10"}
+    """Measured: "trước ngày 10/6" was stored as due 10/06, so a report still missing on 10/06 was on
+    time. 09/06 is the last permitted day; on 10/06 the report is overdue."""
+    params = {"action_id": action_ref(SIX_MONTH_REPORT), "due_from": "2026-06-01", "due_to": "2026-06-30"}
 
     items, meta = listing(client, admin, as_of="2026-06-05", **params)
     assert meta["total"] == len(items) == REPORTING_UNITS
     for item in items:
-        assert item["cycle"] == 2026 and item["due_date"] == "2026-06-10"
+        assert item["cycle"] == 2026 and item["due_date"] == "2026-06-09" and item["due_text"] == "trước ngày 10/6"
         assert item["classification"] == "in_progress_on_time"
         assert item["due_soon"] is True and item["days_overdue"] == 0
         assert item["as_of"] == "2026-06-05"
 
-    # On the due date itself: still on time and due soon.
-    items, _ = listing(client, admin, as_of="2026-06-10", **params)
+    # On the last permitted day itself: still on time and due soon.
+    items, _ = listing(client, admin, as_of="2026-06-09", **params)
     assert all(i["classification"] == "in_progress_on_time" and i["due_soon"] is True for i in items)
 
-    items, _ = listing(client, admin, as_of="2026-06-11", **params)
+    items, _ = listing(client, admin, as_of="2026-06-10", **params)
     assert len(items) == REPORTING_UNITS
     for item in items:
         assert item["classification"] == "overdue"
@@ -314,14 +321,17 @@ def test_six_month_reports_due_soon_then_overdue(client, admin, action_ref):
 
 
 def test_due_soon_only_within_seven_days(client, admin, action_ref):
-    yearly = {"action_id": action_ref(YEARLY_REPORT), "due_from": "2026-12-01", "due_to": "2026-12-01"}
-    # Due 01/12/2026: not due soon on 05/06/2026, due soon from 24/11/2026 (7 days before).
+    yearly = {"action_id": action_ref(YEARLY_REPORT), "due_from": "2026-11-30", "due_to": "2026-11-30"}
+    # Before 01/12/2026, so due 30/11/2026: not due soon on 05/06/2026, due soon from 23/11/2026 (7 days before).
     far, _ = listing(client, admin, as_of="2026-06-05", **yearly)
     assert far and all(i["classification"] == "in_progress_on_time" and i["due_soon"] is False for i in far)
-    near, _ = listing(client, admin, as_of="2026-11-24", **yearly)
+    near, _ = listing(client, admin, as_of="2026-11-23", **yearly)
     assert near and all(i["due_soon"] is True for i in near)
-    early, _ = listing(client, admin, as_of="2026-11-23", **yearly)
+    early, _ = listing(client, admin, as_of="2026-11-22", **yearly)
     assert early and all(i["due_soon"] is False for i in early)
+    # On 01/12 the yearly report is late.
+    late, _ = listing(client, admin, as_of="2026-12-01", **yearly)
+    assert len(late) == REPORTING_UNITS and all(i["classification"] == "overdue" and i["days_overdue"] == 1 for i in late)
     # Assignments without a due date are never due soon.
     none, _ = listing(client, admin, as_of="2026-11-24", classification="no_deadline", page_size=200)
     assert none and all(i["due_soon"] is False and i["days_overdue"] == 0 for i in none)
@@ -355,7 +365,7 @@ def test_sort_by_due_date_descending_keeps_nulls_last(client, admin):
     keys = [(i["due_date"], i["id"]) for i in dated]
     assert keys == sorted(keys, reverse=True)
     assert [i["id"] for i in undated] == sorted((i["id"] for i in undated), reverse=True)
-    assert dated[0]["due_date"] == "2030-12-01"
+    assert dated[0]["due_date"] == "2030-12-31"  # III.1.1, IV.1, IV.3.1.2: by 31/12 each year
 
 
 def test_sort_by_organization_code(client, admin, session):

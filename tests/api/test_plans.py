@@ -4,7 +4,7 @@ import pytest
 import yaml
 
 from tests.helpers import assert_problem, row_counts
-from tests.source_plan import SOURCE, section_three
+from tests.source_plan import SOURCE, is_split_of, section_four, section_three
 from tracker.cli import bundled_plan
 
 
@@ -13,7 +13,7 @@ def client(client_as):
     """This module's requests are made as the demo admin."""
     return client_as("admin")
 
-EXPECTED_REFS = (
+EXPECTED_BULLETS = (
     ["III.1.1", "III.1.2"]
     + [f"III.2.{i}" for i in range(1, 4)]
     + [f"III.3.{i}" for i in range(1, 5)]
@@ -21,6 +21,10 @@ EXPECTED_REFS = (
     + [f"III.5.{i}" for i in range(1, 5)]
     + [f"III.6.{i}" for i in range(1, 4)]
 )
+# III.5.1's one dated target ("Đến 30/6/2025, …") is split out under it.
+EXPECTED_REFS = EXPECTED_BULLETS[:12] + ["III.5.1.1"] + EXPECTED_BULLETS[12:]
+EXPECTED_DUTIES = ["IV.1", "IV.2", "IV.2.1", "IV.2.2", "IV.3.1", "IV.3.1.1", "IV.3.1.2", "IV.3.2", "IV.3.3",
+                   "IV.4.1", "IV.4.2", "IV.4.3"]
 
 
 @pytest.fixture
@@ -45,6 +49,7 @@ def test_groups_and_refs(kim_dong):
     assert [g["number"] for g in kim_dong["groups"]] == [1, 2, 3, 4, 5, 6]
     refs = [a["ref"] for g in kim_dong["groups"] for a in g["actions"]]
     assert refs == EXPECTED_REFS
+    assert len(EXPECTED_BULLETS) == 18
     for group in kim_dong["groups"]:
         assert all(a["ref"].startswith(f"III.{group['number']}.") for a in group["actions"])
 
@@ -54,26 +59,81 @@ def test_texts_verbatim_from_source(kim_dong):
     titles, bullets = section_three()
     assert {g["number"]: g["title"] for g in kim_dong["groups"]} == titles
     served = {a["ref"]: a["text"] for g in kim_dong["groups"] for a in g["actions"]}
-    assert served == bullets
+    # The 18 bullets are verbatim; a finer split is a verbatim sentence of its bullet.
+    assert {ref: text for ref, text in served.items() if ref.count(".") == 2} == bullets
+    splits = {ref: text for ref, text in served.items() if ref.count(".") > 2}
+    assert list(splits) == ["III.5.1.1"]
+    for ref, text in splits.items():
+        assert is_split_of(text, bullets[ref.rsplit(".", 1)[0]]), ref
+    assert splits["III.5.1.1"] == "Đến 30/6/2025, 100% cán bộ, công chức xử lý công việc trên môi trường mạng."
     assert not any("\n" in text or "  " in text for text in served.values())
     # The two page-break artefacts are joined.
     assert "của Đảng, Nhà nước, của tỉnh" in served["III.1.1"]
     assert "dịch vụ số cho người dân và doanh nghiệp" in served["III.5.1"]
 
 
+@pytest.mark.skipif(not SOURCE.exists(), reason=f"source plan not found at {SOURCE}")
+def test_duty_texts_verbatim_from_source(kim_dong):
+    """Section IV: an item of the source is served verbatim; a split of an item (IV.2.1 from IV.2,
+    IV.4.2 from item 4) is, verbatim, a whole sentence or clause of it."""
+    items = section_four()
+    served = {d["ref"]: d["text"] for d in kim_dong["duties"]}
+    assert list(served) == EXPECTED_DUTIES
+    for ref, text in served.items():
+        if ref in items:
+            assert text == items[ref], ref
+        else:
+            parent = ref.rsplit(".", 1)[0]
+            assert is_split_of(text, items[parent]), (ref, text)
+    assert not is_split_of("định kỳ báo cáo Ban Thường vụ Huyện ủy", items["IV.2"])  # a fragment is no split
+    assert served["IV.2.1"] == served["IV.2.2"] == "định kỳ báo cáo Ban Thường vụ Huyện ủy kết quả thực hiện theo quy định."
+    assert served["IV.3.1.1"].startswith("tổng hợp, báo cáo kết quả quán triệt")
+    assert "6 tháng (trước ngày 10/6), 01 năm (trước ngày 01/12)" in served["IV.4.2"]
+
+
+def yearly(month, day, bound):
+    return {"month": month, "day": day, "bound": bound, "from_year": 2025, "until_year": 2030}
+
+
 def test_section_four_duties(kim_dong):
     duties = {d["ref"]: d for d in kim_dong["duties"]}
-    assert list(duties) == ["IV.1", "IV.2", "IV.3.1", "IV.3.2", "IV.3.3", "IV.4.1", "IV.4.2", "IV.4.3"]
-    assert duties["IV.2"]["due_date"] == "2025-03-31"
-    assert duties["IV.4.2"]["recurrence"] == {"month": 6, "day": 10, "from_year": 2025, "until_year": 2030}
-    assert duties["IV.4.3"]["recurrence"] == {"month": 12, "day": 1, "from_year": 2025, "until_year": 2030}
+    assert list(duties) == EXPECTED_DUTIES
+    assert (duties["IV.2"]["due_date"], duties["IV.2"]["due_text"]) == ("2025-03-31", "hoàn thành trong tháng 3/2025")
+    assert duties["IV.2"]["recurrence"] is None and duties["IV.2"]["report_period"] is None
+    # "trước ngày 10/6", "trước ngày 01/12": the written day is the first day too late.
+    assert duties["IV.4.2"]["recurrence"] == yearly(6, 10, "before") and duties["IV.4.2"]["due_text"] == "trước ngày 10/6"
+    assert duties["IV.4.3"]["recurrence"] == yearly(12, 1, "before") and duties["IV.4.3"]["due_text"] == "trước ngày 01/12"
+    assert duties["IV.4.2"]["due_date"] is None and duties["IV.4.1"]["recurrence"] is None
+    # The duties the text calls "hằng năm" / "định kỳ" recur every year until 2030.
+    assert duties["IV.1"]["recurrence"] == yearly(12, 31, "by") and "hằng năm" in duties["IV.1"]["due_text"]
+    assert duties["IV.2.1"]["recurrence"] == yearly(6, 10, "before")
+    assert duties["IV.2.2"]["recurrence"] == yearly(12, 1, "before")
+    assert duties["IV.3.1.1"]["recurrence"] == yearly(6, 30, "by")
+    assert duties["IV.3.1.2"]["recurrence"] == yearly(12, 31, "by")
+    assert duties["IV.3.1"]["recurrence"] is None and duties["IV.3.1"]["due_date"] is None
+    # Each organisation's own periodic report duty.
+    assert {ref: d["report_period"] for ref, d in duties.items() if d["report_period"]} == {
+        "IV.2.1": "six_month", "IV.2.2": "annual", "IV.3.1.1": "six_month", "IV.3.1.2": "annual",
+        "IV.4.2": "six_month", "IV.4.3": "annual"}
+    assert duties["IV.2.1"]["parent_id"] == duties["IV.2"]["id"] and duties["IV.3.1.2"]["parent_id"] == duties["IV.3.1"]["id"]
     assert duties["IV.1"]["text"].startswith("HĐND huyện kịp thời cụ thể hóa")
     assert "**" not in duties["IV.2"]["text"]
 
 
-def test_deadline_of_iii_5(kim_dong):
-    group5 = next(g for g in kim_dong["groups"] if g["number"] == 5)
-    assert group5["actions"][0]["due_date"] == "2025-06-30"
+def test_deadline_of_iii_5_1_is_its_dated_target_only(kim_dong):
+    """Measured: the 30/6/2025 of one target was given to the whole of III.5.1, so its five undated
+    targets were overdue from 01/07/2025. The dated target is its own action now."""
+    actions = {a["ref"]: a for a in next(g for g in kim_dong["groups"] if g["number"] == 5)["actions"]}
+    assert actions["III.5.1"]["due_date"] is None and actions["III.5.1"]["due_text"] is None
+    split = actions["III.5.1.1"]
+    assert (split["due_date"], split["due_text"], split["recurrence"]) == ("2025-06-30", "Đến 30/6/2025", None)
+    assert split["parent_id"] == actions["III.5.1"]["id"]
+
+
+def test_iii_1_1_recurs_yearly(kim_dong):
+    first = kim_dong["groups"][0]["actions"][0]
+    assert first["ref"] == "III.1.1"
+    assert first["recurrence"] == yearly(12, 31, "by") and first["due_text"] == "hằng năm" and first["due_date"] is None
 
 
 def test_unknown_plan_is_404(client):
@@ -140,7 +200,7 @@ def test_import_json_creates_and_updates(client, session):
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body["plan_outcome"] == "created"
-    assert body["actions"]["created"] == 26
+    assert body["actions"]["created"] == 31  # 18 bullets, III.5.1.1, and 12 section IV duties
     doc["groups"][0]["title"] = "Tiêu đề mới"
     response = client.post("/api/v1/plans/import", data=_json_body(doc), content_type="application/json")
     body = response.get_json()
@@ -157,6 +217,21 @@ def test_import_error_names_field_path_and_writes_nothing(client, session):
     response = client.post("/api/v1/plans/import", data=_json_body(doc), content_type="application/json")
     body = assert_problem(response, 422, "plan.invalid_file")
     assert "groups[2].actions[1].ref" in body["errors"]
+    assert row_counts() == before
+
+
+def test_import_refuses_contradictory_deadlines_naming_each_path(client, session):
+    before = row_counts()
+    doc = _demo_document()
+    duty = {d["ref"]: i for i, d in enumerate(doc["duties"])}
+    doc["plan"]["code"] = "98-KH/HU"  # a new plan: nothing of it may be written
+    doc["duties"][duty["IV.2"]]["due_before"] = "2025-04-01"  # with its due_date
+    doc["duties"][duty["IV.4.1"]]["report"] = "six_month"  # without a recurrence
+    doc["duties"][duty["IV.4.2"]]["recurrence"]["bound"] = "on"
+    response = client.post("/api/v1/plans/import", data=_json_body(doc), content_type="application/json")
+    body = assert_problem(response, 422, "plan.invalid_file")
+    assert set(body["errors"]) == {f"duties[{duty['IV.2']}].due_before", f"duties[{duty['IV.4.1']}].report",
+                                   f"duties[{duty['IV.4.2']}].recurrence.bound"}
     assert row_counts() == before
 
 

@@ -135,12 +135,13 @@ def test_demo_overdue_list_as_of_2026_11_24(client, auth, session):
         page += 1
     refs = {(r["action_ref"], r["organization_code"], r["due_date"]) for r in rows}
     assert ("IV.2", "UBND-KD", "2025-03-31") in refs  # UBND's detailed plan, due 31/03/2025
-    six_month_2026 = {(code) for ref, code, due in refs if ref == "IV.4.2" and due == "2026-06-10"}
+    six_month_2026 = {(code) for ref, code, due in refs if ref == "IV.4.2" and due == "2026-06-09"}  # "trước ngày 10/6"
     reporters = set(session.scalars(
         select(Organization.code).join(Assignment, Assignment.organization_id == Organization.id)
         .join(Action, Action.id == Assignment.action_id).where(Action.ref == "IV.4.2", Assignment.cycle == 2026)
     ))
     assert six_month_2026 == reporters and len(reporters) >= 15
+    assert ("IV.2.1", "UBND-KD", "2026-06-09") in refs  # UBND's own six-month report
     assert rows == sorted(rows, key=lambda r: -r["days_overdue"])  # most overdue first
     iv2 = next(r for r in rows if r["action_ref"] == "IV.2")
     assert iv2["days_overdue"] == (D - dt.date(2025, 3, 31)).days
@@ -227,8 +228,8 @@ def test_periodic_report(client, auth, session):
     assert report["as_of"] == "2026-06-30"
     assert report["own_report"]["state"] == "overdue" and report["own_report"]["action_ref"] == "IV.4.2"
     assert report["overdue_total"] == len(report["overdue"]) and report["list_limit"] == 1000
-    assert report["own_report"]["due_date"] == "2026-06-10"
-    assert any(r["action_ref"] == "IV.4.2" and r["due_date"] == "2026-06-10" for r in report["overdue"])
+    assert report["own_report"]["due_date"] == "2026-06-09"
+    assert any(r["action_ref"] == "IV.4.2" and r["due_date"] == "2026-06-09" for r in report["overdue"])
     # Submitted and approved before 10/06: on time.
     assignment = session.scalar(select(Assignment).join(Action).where(
         Assignment.organization_id == org.id, Action.ref == "IV.4.2", Assignment.cycle == 2026))

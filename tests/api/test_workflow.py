@@ -13,12 +13,18 @@ from werkzeug.test import encode_multipart
 from tests import evidence_files as files
 from tests.helpers import assert_problem
 from tracker.models import Action, Assignment, AssignmentEvent
+from tracker.services import clock
 
 
 def upload_evidence(client, headers, assignment_id, name="Báo cáo.pdf"):
     boundary, body = encode_multipart(MultiDict({"file": FileStorage(io.BytesIO(files.pdf(name)), filename=name)}))
     return client.post(f"/api/v1/assignments/{assignment_id}/evidence", data=body,
                        content_type=f"multipart/form-data; boundary={boundary}", headers=headers)
+
+
+def today_of(app):
+    with app.app_context():
+        return clock.today()
 
 
 def move(client, headers, assignment_id, to, **extra):
@@ -151,7 +157,7 @@ def test_extension_request_and_grant(client, auth, session, org, action_ref):
     requested = client.post(base, headers=officer, json={"new_due_date": "2026-06-30", "reason": "Chờ số liệu quý II"})
     assert requested.status_code == 201
     extension = requested.get_json()
-    assert extension["status"] == "pending" and extension["previous_due_date"] == "2026-06-10"
+    assert extension["status"] == "pending" and extension["previous_due_date"] == "2026-06-09"
     assert_problem(client.post(base, headers=officer, json={"new_due_date": "2026-07-30", "reason": "Thêm lần nữa"}), 409, "extension.already_pending")
     decision = f"{base}/{extension['id']}/decision"
     assert_problem(client.post(decision, headers=officer, json={"decision": "grant"}), 403, "extension.forbidden")
@@ -159,7 +165,7 @@ def test_extension_request_and_grant(client, auth, session, org, action_ref):
     assert granted.status_code == 200 and granted.get_json()["status"] == "granted"
     assert_problem(client.post(decision, headers=leader, json={"decision": "refuse", "note": "x"}), 409, "extension.already_decided")
     body = client.get(f"/api/v1/assignments/{target}?as_of=2026-06-20", headers=officer).get_json()
-    assert (body["original_due_date"], body["due_date"], body["extended"]) == ("2026-06-10", "2026-06-30", True)
+    assert (body["original_due_date"], body["due_date"], body["extended"]) == ("2026-06-09", "2026-06-30", True)
     assert body["classification"] == "in_progress_on_time"
     kinds = [e["kind"] for e in client.get(f"/api/v1/assignments/{target}/history", headers=leader).get_json()]
     assert kinds[-2:] == ["extension_requested", "extension_granted"]
@@ -175,7 +181,7 @@ def test_extension_refused_needs_a_reason(client, auth, session, org, action_ref
     assert_problem(client.post(decision, headers=auth("lanhdao.ubnd"), json={"decision": "refuse"}), 422, "extension.note_required")
     refused = client.post(decision, headers=auth("lanhdao.ubnd"), json={"decision": "refuse", "note": "Không có căn cứ"})
     assert refused.get_json()["status"] == "refused"
-    assert client.get(f"/api/v1/assignments/{target}", headers=auth("canbo.noivu")).get_json()["due_date"] == "2026-12-01"
+    assert client.get(f"/api/v1/assignments/{target}", headers=auth("canbo.noivu")).get_json()["due_date"] == "2026-11-30"
 
 
 def test_bulk_transitions_report_each_item(client, auth, session, org):
@@ -199,12 +205,14 @@ def test_bulk_transitions_report_each_item(client, auth, session, org):
     assert statuses == {ids[0]: "in_progress", ids[1]: "not_started", ids[2]: "in_progress"}
 
 
-def test_recurring_assignments_are_generated_once(client, auth, session, action_ref, org):
+def test_recurring_assignments_are_generated_once(app, client, auth, session, action_ref, org):
     action_id = action_ref("IV.4.2")
     before = session.scalar(select(func.count(Assignment.id)).where(Assignment.action_id == action_id))
     patched = client.patch(f"/api/v1/actions/{action_id}", headers=auth("admin"),
                            json={"recurrence": {"month": 6, "day": 10, "from_year": 2025, "until_year": 2032}})
     assert patched.status_code == 200, patched.get_json()
+    # Extending the years keeps "trước ngày 10/6": the bound was not sent, so it stays "before".
+    assert patched.get_json()["recurrence"]["bound"] == "before"
     orgs = session.scalar(select(func.count(func.distinct(Assignment.organization_id))).where(Assignment.action_id == action_id))
     first = client.post(f"/api/v1/actions/{action_id}/generate-assignments", headers=auth("admin")).get_json()
     assert first["created"] == 2 * orgs
@@ -212,7 +220,9 @@ def test_recurring_assignments_are_generated_once(client, auth, session, action_
     assert second["created"] == 0
     assert session.scalar(select(func.count(Assignment.id)).where(Assignment.action_id == action_id)) == before + 2 * orgs
     dates = session.scalars(select(Assignment.due_date).where(Assignment.action_id == action_id, Assignment.cycle == 2032)).all()
-    assert {d.isoformat() for d in dates} == {"2032-06-10"}
+    assert {d.isoformat() for d in dates} == {"2032-06-09"}
+    assigned_on = session.scalars(select(Assignment.assigned_on).where(Assignment.action_id == action_id, Assignment.cycle == 2032)).all()
+    assert set(assigned_on) == {today_of(app)}  # generated today, not with the plan
 
 
 def test_assigning_a_yearly_action_creates_every_year(client, auth, session, action_ref, org):

@@ -1,5 +1,6 @@
 """`flask tracker import-plan` and `seed-demo`: idempotent, all-or-nothing, precise errors."""
 
+import datetime as dt
 import json
 
 import pytest
@@ -18,6 +19,11 @@ def client(client_as):
 @pytest.fixture
 def demo_doc():
     return yaml.safe_load(bundled_plan())
+
+
+# Positions of the bundled plan's duties, so that the cases below name the right field path.
+DUTY = {duty["ref"]: i for i, duty in enumerate(yaml.safe_load(bundled_plan())["duties"])}
+IV_2, IV_4_2 = DUTY["IV.2"], DUTY["IV.4.2"]
 
 
 def write(tmp_path, doc, name="plan.yaml"):
@@ -61,7 +67,7 @@ CASES = {
         "groups[0].actions[0].lead[1]",
     ),
     "bad date": (lambda d: d["plan"].__setitem__("issue_date", "2025-02-30"), "plan.issue_date"),
-    "bad due date": (lambda d: d["duties"][1].__setitem__("due_date", "31/03/2025"), "duties[1].due_date"),
+    "bad due date": (lambda d: d["duties"][IV_2].__setitem__("due_date", "31/03/2025"), f"duties[{IV_2}].due_date"),
     "missing title": (lambda d: d["plan"].pop("title"), "plan.title"),
     "empty group title": (lambda d: d["groups"][3].__setitem__("title", ""), "groups[3].title"),
     "duplicate group number": (lambda d: d["groups"][4].__setitem__("number", 4), "groups[4].number"),
@@ -69,8 +75,15 @@ CASES = {
     "ref outside its group": (lambda d: d["groups"][1]["actions"][0].__setitem__("ref", "III.3.9"), "groups[1].actions[0].ref"),
     "unknown key": (lambda d: d["organizations"][0].__setitem__("colour", "red"), "organizations[0].colour"),
     "unknown kind": (lambda d: d["organizations"][2].__setitem__("kind", "ministry"), "organizations[2].kind"),
-    "due date and recurrence": (lambda d: d["duties"][6].__setitem__("due_date", "2025-06-10"), "duties[6].recurrence"),
-    "impossible recurrence day": (lambda d: d["duties"][6]["recurrence"].__setitem__("day", 31), "duties[6].recurrence.day"),
+    "due date and recurrence": (lambda d: d["duties"][IV_4_2].__setitem__("due_date", "2025-06-10"), f"duties[{IV_4_2}].recurrence"),
+    "impossible recurrence day": (lambda d: d["duties"][IV_4_2]["recurrence"].__setitem__("day", 31), f"duties[{IV_4_2}].recurrence.day"),
+    "due date and due before": (lambda d: d["duties"][IV_2].__setitem__("due_before", "2025-04-01"), f"duties[{IV_2}].due_before"),
+    "bad due before": (lambda d: d["duties"][IV_2].__setitem__("due_before", "10/06/2025"), f"duties[{IV_2}].due_before"),
+    "due before and recurrence": (lambda d: d["duties"][IV_4_2].__setitem__("due_before", "2025-06-10"), f"duties[{IV_4_2}].recurrence"),
+    "unknown bound": (lambda d: d["duties"][IV_4_2]["recurrence"].__setitem__("bound", "after"), f"duties[{IV_4_2}].recurrence.bound"),
+    "report without recurrence": (lambda d: d["duties"][IV_2].__setitem__("report", "annual"), f"duties[{IV_2}].report"),
+    "unknown report period": (lambda d: d["duties"][IV_4_2].__setitem__("report", "quarterly"), f"duties[{IV_4_2}].report"),
+    "due text too long": (lambda d: d["duties"][IV_2].__setitem__("due_text", "trước ngày " * 30), f"duties[{IV_2}].due_text"),
     "same organisation twice": (
         lambda d: d["groups"][0]["actions"][0]["coordinating"].append(d["groups"][0]["actions"][0]["lead"][0]),
         "groups[0].actions[0].coordinating",
@@ -90,6 +103,8 @@ def test_invalid_file_names_the_field_and_writes_nothing(runner, session, tmp_pa
     result = runner.invoke(args=["tracker", "import-plan", str(path)])
     assert result.exit_code != 0
     assert field in result.output, result.output
+    # Each key the format knows is refused for what is wrong with it, not as an unknown key.
+    assert ("Unknown field" in result.output) == (case == "unknown key"), result.output
     assert row_counts() == before
 
 
@@ -135,17 +150,22 @@ def test_reimport_keeps_live_assignments_and_adds_new_ones(runner, session, tmp_
 
     from tracker.models import Assignment, Organization
 
-    demo_doc["groups"][0]["actions"][0]["coordinating"].append("HND-KD")
+    demo_doc["groups"][0]["actions"][1]["coordinating"].append("HND-KD")  # III.1.2, a one-off bullet
+    demo_doc["groups"][0]["actions"][0]["coordinating"].append("HND-KD")  # III.1.1, yearly 2025-2030
     path = write(tmp_path, demo_doc)
     before = row_counts()
     result = runner.invoke(args=["tracker", "import-plan", str(path)])
     assert result.exit_code == 0, result.output
     after = row_counts()
-    assert after["assignment"] == before["assignment"] + 1
-    assert after["assignment_event"] == before["assignment_event"] + 1
+    assert after["assignment"] == before["assignment"] + 1 + 6
+    assert after["assignment_event"] == before["assignment_event"] + 1 + 6
     org_id = session.scalar(select(Organization.id).where(Organization.code == "HND-KD"))
-    new = session.scalar(select(Assignment).where(Assignment.organization_id == org_id, Assignment.role == "coordinating"))
-    assert new.status == "not_started" and [e.kind for e in new.events] == ["assigned"]
+    new = session.scalars(select(Assignment).where(Assignment.organization_id == org_id, Assignment.role == "coordinating")
+                          .order_by(Assignment.cycle)).all()
+    assert [a.cycle for a in new] == [0, 2025, 2026, 2027, 2028, 2029, 2030]
+    assert all(a.status == "not_started" and [e.kind for e in a.events] == ["assigned"] for a in new)
+    # Work that comes with the plan was given on the plan's issue date, every year's cycle too.
+    assert {a.assigned_on for a in new} == {dt.date(2025, 2, 25)}
 
 
 def test_import_refuses_missing_file(runner):
@@ -159,3 +179,45 @@ def test_unquoted_impossible_date(runner, session, tmp_path):
     path.write_text(text, encoding="utf-8")
     result = runner.invoke(args=["tracker", "import-plan", str(path)])
     assert result.exit_code != 0 and "plan.issue_date" in result.output
+
+
+def test_deadlines_as_written(runner, session, tmp_path):
+    """`due_before` and `bound: before` store the day before the written one as `due_date`; the
+    wording is kept in `due_text`; `report` marks a periodic report duty; work imported with the
+    plan was assigned on its issue date."""
+    from sqlalchemy import select
+
+    from tracker.models import Action, Assignment, Plan
+
+    doc = {
+        "format": "tracker-plan/1",
+        "plan": {"code": "HAN-KH/HU", "title": "Kế hoạch thử thời hạn", "issuer": "HU-KD", "issue_date": "2025-02-25"},
+        "duties": [
+            {"ref": "IV.1", "text": "Nộp trước ngày 10/6/2025.", "due_before": "2025-06-10", "due_text": "trước ngày 10/6/2025",
+             "lead": ["PNV-KD"]},
+            {"ref": "IV.2", "text": "Xong đến 30/6/2025.", "due_date": "2025-06-30", "due_text": "Đến 30/6/2025", "lead": ["PNV-KD"]},
+            {"ref": "IV.3", "text": "Báo cáo năm trước ngày 01/3.", "due_text": "trước ngày 01/3", "report": "annual",
+             "recurrence": {"month": 3, "day": 1, "bound": "before", "from_year": 2027, "until_year": 2028}, "lead": ["PNV-KD"]},
+            {"ref": "IV.4", "text": "Báo cáo đến ngày 10/6.", "recurrence": {"month": 6, "day": 10, "from_year": 2027, "until_year": 2027},
+             "lead": ["PNV-KD"]},
+        ],
+    }
+    result = runner.invoke(args=["tracker", "import-plan", str(write(tmp_path, doc, "plan.json"))])
+    assert result.exit_code == 0, result.output
+    plan = session.scalar(select(Plan).where(Plan.code == "HAN-KH/HU"))
+    actions = {a.ref: a for a in plan.actions}
+    assert (actions["IV.1"].due_date, actions["IV.1"].due_text) == (dt.date(2025, 6, 9), "trước ngày 10/6/2025")
+    assert (actions["IV.2"].due_date, actions["IV.2"].due_text) == (dt.date(2025, 6, 30), "Đến 30/6/2025")
+    yearly = actions["IV.3"]
+    assert (yearly.recurrence_month, yearly.recurrence_day, yearly.recurrence_bound) == (3, 1, "before")
+    assert (yearly.report_period, yearly.due_date) == ("annual", None)
+    assert (actions["IV.4"].recurrence_bound, actions["IV.4"].report_period, actions["IV.4"].due_text) == ("by", None, None)
+    due = {(a.action.ref, a.cycle): a.due_date for a in session.scalars(select(Assignment).join(Action).where(Action.plan_id == plan.id))}
+    assert due == {
+        ("IV.1", 0): dt.date(2025, 6, 9),
+        ("IV.2", 0): dt.date(2025, 6, 30),
+        ("IV.3", 2027): dt.date(2027, 2, 28),  # before 01/03 in a common year
+        ("IV.3", 2028): dt.date(2028, 2, 29),  # and in a leap year
+        ("IV.4", 2027): dt.date(2027, 6, 10),  # by 10/06 is the default
+    }
+    assert set(session.scalars(select(Assignment.assigned_on).join(Action).where(Action.plan_id == plan.id))) == {dt.date(2025, 2, 25)}

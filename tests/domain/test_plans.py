@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from tracker.domain.plans import (
-    REF_PATTERN, cycles, group_number_of, occurrence_due_date, parent_ref, section_of, valid_month_day,
+    REF_PATTERN, cycles, group_number_of, last_permitted_day, occurrence_due_date, parent_ref, section_of, valid_month_day,
 )
 
 
@@ -31,6 +31,37 @@ def test_occurrence_due_dates():
     assert occurrence_due_date(2025, 12, 1) == dt.date(2025, 12, 1)
     assert occurrence_due_date(2025, 2, 29) == dt.date(2025, 2, 28)
     assert occurrence_due_date(2028, 2, 29) == dt.date(2028, 2, 29)
+    assert occurrence_due_date(2026, 6, 10, "by") == occurrence_due_date(2026, 6, 10, None) == dt.date(2026, 6, 10)
+
+
+@pytest.mark.parametrize(("year", "month", "day", "due"), [
+    (2026, 6, 10, dt.date(2026, 6, 9)),    # "trước ngày 10/6": 9/6 is the last day
+    (2025, 12, 1, dt.date(2025, 11, 30)),  # "trước ngày 01/12"
+    (2028, 3, 1, dt.date(2028, 2, 29)),    # before 01/03 in a leap year
+    (2027, 3, 1, dt.date(2027, 2, 28)),    # and in a common year
+    (2027, 2, 29, dt.date(2027, 2, 28)),   # before 29/02 when there is none: 01/03 is too late
+    (2028, 2, 29, dt.date(2028, 2, 28)),
+    (2027, 1, 1, dt.date(2026, 12, 31)),   # the year's first day: the last day of the year before
+    (2026, 7, 31, dt.date(2026, 7, 30)),
+])
+def test_occurrence_due_dates_before_the_written_day(year, month, day, due):
+    assert occurrence_due_date(year, month, day, "before") == due
+
+
+def test_every_day_before_is_the_day_before_by():
+    """Wherever the written day exists, `before` is exactly one day earlier than `by`."""
+    for year in (2025, 2028):
+        for month in range(1, 13):
+            for day in range(1, 32):
+                if valid_month_day(month, day) and not (month == 2 and day == 29 and year % 4):
+                    by = occurrence_due_date(year, month, day, "by")
+                    assert occurrence_due_date(year, month, day, "before") == by - dt.timedelta(days=1)
+
+
+def test_last_permitted_day():
+    assert last_permitted_day(dt.date(2025, 6, 30)) == dt.date(2025, 6, 30)
+    assert last_permitted_day(dt.date(2025, 6, 10), "before") == dt.date(2025, 6, 9)
+    assert last_permitted_day(dt.date(2025, 3, 1), "before") == dt.date(2025, 2, 28)
 
 
 def test_month_day():

@@ -4,7 +4,7 @@ from tracker.api.security import current_principal, login_required
 from tracker.extensions import db
 from tracker.schemas.assignment import ActionCreateSchema, ActionWriteSchema
 from tracker.schemas.plan import ActionSchema
-from tracker.services import planning
+from tracker.services import clock, planning
 from tracker.web import Blueprint
 
 URL_PREFIX = ""
@@ -49,6 +49,6 @@ class ActionDetail(MethodView):
 @blp.response(200, description="How many assignments were created")
 def generate(action_id):
     """A yearly action: create each missing year's assignment for every organisation that has it (idempotent)"""
-    created = planning.generate_recurring(current_principal(), action_id)
+    created = planning.generate_recurring(current_principal(), action_id, today=clock.today())
     db.session.commit()
     return {"created": created}

@@ -45,9 +45,9 @@ class Assignments(MethodView):
     @blp.alt_response(409, description="Already assigned (`assignment.exists`)")
     def post(self, data):
         """Assign an action to one organisation (a yearly action: one assignment per year)"""
-        created = planning.assign(current_principal(), data)
-        db.session.commit()
         today = clock.today()
+        created = planning.assign(current_principal(), data, today=today)
+        db.session.commit()
         return [assignments.Classified(a, today) for a in created]
 
 
@@ -57,7 +57,7 @@ class Assignments(MethodView):
 @blp.response(200, BulkResultSchema)
 def bulk_assign(data):
     """Assign one action to many organisations in one request: a result per organisation"""
-    results = planning.bulk_assign(current_principal(), data)
+    results = planning.bulk_assign(current_principal(), data, today=clock.today())
     db.session.commit()
     return _summary(results)
 

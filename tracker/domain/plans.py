@@ -32,8 +32,26 @@ def valid_month_day(month: int, day: int) -> bool:
     return 1 <= month <= 12 and 1 <= day <= calendar.monthrange(2024, month)[1]
 
 
-def occurrence_due_date(year: int, month: int, day: int) -> dt.date:
-    """The due date of a yearly duty in `year`; 29/02 becomes 28/02 in common years."""
+# How a written date bounds a deadline: "by 30/6" (`by`: 30/6 is the last permitted day) or
+# "trước ngày 10/6" (`before`: 10/6 is the first day too late, so 9/6 is the last).
+BOUNDS = ("by", "before")
+REPORT_PERIODS = ("six_month", "annual")
+
+
+def last_permitted_day(written: dt.date, bound: str = "by") -> dt.date:
+    """`due_date` is always the last permitted day: the written day, or the day before it."""
+    return written - dt.timedelta(days=1) if bound == "before" else written
+
+
+def occurrence_due_date(year: int, month: int, day: int, bound: str | None = "by") -> dt.date:
+    """The last permitted day of a yearly duty in `year`.
+
+    By 29/02 is 28/02 in common years. Before day d of a month is the day before it, counted from
+    the month's start, so "before 01/03" is 29/02 in leap years and 28/02 in others, and "before
+    29/02" in a common year is 28/02 (the first day too late being 01/03).
+    """
+    if bound == "before":
+        return dt.date(year, month, 1) + dt.timedelta(days=day - 2)
     return dt.date(year, month, min(day, calendar.monthrange(year, month)[1]))
 
 

@@ -4,6 +4,7 @@ from marshmallow import fields, validate
 from tracker.schemas.common import DateTime, Id, PersonSchema, printable, single_line
 
 from tracker.domain.classification import TaskClass
+from tracker.domain.plans import BOUNDS, REPORT_PERIODS
 from tracker.domain.vocabulary import AssignmentRole, Status
 from tracker.schemas.plan_file import RecurrenceSchema as RecurrenceFileSchema
 from tracker.services.assignments import SORTS
@@ -41,8 +42,11 @@ class AssignmentSchema(ma.Schema):
     role = fields.String(metadata={"description": "lead (chủ trì) or coordinating (phối hợp)"})
     cycle = fields.Integer(metadata={"description": "0 for a one-off action, else the year of a yearly duty"})
     owner = fields.Nested(OwnerSchema, allow_none=True)
+    assigned_on = fields.Date(allow_none=True, metadata={"description": "The day the work was given (the plan's issue date for work imported with it)"})
     original_due_date = fields.Date(allow_none=True, metadata={"description": "The due date first given; kept after extensions"})
-    due_date = fields.Date(allow_none=True, metadata={"description": "The current due date"})
+    due_date = fields.Date(allow_none=True, metadata={"description": "The current due date: the last permitted day"})
+    due_text = fields.String(attribute="action.due_text", allow_none=True, metadata={
+        "description": "The deadline as the plan words it, e.g. \"trước ngày 10/6\" (due_date 09/06 then)"})
     extended = fields.Boolean(metadata={"description": "The due date differs from the original one"})
     status = fields.String()
     progress = fields.Integer()
@@ -83,14 +87,20 @@ class AssignmentCreateSchema(ma.Schema):
     organization_id = Id(required=True)
     role = fields.String(required=True, validate=validate.OneOf(_ROLES))
     owner_id = Id(allow_none=True)
-    due_date = fields.Date(allow_none=True)
+    due_date = fields.Date(allow_none=True, metadata={"description": "The last permitted day (one-off actions)"})
+    assigned_on = fields.Date(allow_none=True, metadata={
+        "description": "The day the work was given, when entering historical data (default today; not in the future: "
+                       "422 `assignment.invalid_assigned_on`)"})
 
 
 class BulkAssignSchema(ma.Schema):
     action_id = Id(required=True)
     organization_ids = fields.List(Id(), required=True, validate=validate.Length(min=1, max=500))
     role = fields.String(required=True, validate=validate.OneOf(_ROLES))
-    due_date = fields.Date(allow_none=True)
+    due_date = fields.Date(allow_none=True, metadata={"description": "The last permitted day (one-off actions)"})
+    assigned_on = fields.Date(allow_none=True, metadata={
+        "description": "The day the work was given, for every organisation (default today; not in the future: "
+                       "422 `assignment.invalid_assigned_on`, nothing created)"})
 
 
 class ItemResultSchema(ma.Schema):
@@ -177,7 +187,12 @@ class ExtensionSchema(ma.Schema):
 
 
 class RecurrenceInputSchema(RecurrenceFileSchema):
-    """A yearly due date: month and day, from one year until another."""
+    """A yearly due date: month and day, from one year until another; `bound: before` when the
+    written day is the first day too late ("trước ngày 10/6")."""
+
+    bound = fields.String(validate=validate.OneOf(BOUNDS), metadata={
+        "description": "by: the written day is the last permitted day; before: the day before it is (\"trước ngày 10/6\"). "
+                       "Omitted: the action's current bound, or by for a new recurrence"})
 
 
 class ActionWriteSchema(ma.Schema):
@@ -185,8 +200,12 @@ class ActionWriteSchema(ma.Schema):
     text = fields.String(validate=[validate.Length(min=1, max=10000), printable])
     expected_output = fields.String(allow_none=True, validate=[validate.Length(max=255), single_line])
     requires_evidence = fields.Boolean()
-    due_date = fields.Date(allow_none=True)
+    due_date = fields.Date(allow_none=True, metadata={"description": "The last permitted day"})
+    due_text = fields.String(allow_none=True, validate=[validate.Length(max=255), single_line], metadata={
+        "description": "The deadline as the plan words it (\"trước ngày 10/6\", \"hoàn thành trong tháng 3/2025\")"})
     recurrence = fields.Nested(RecurrenceInputSchema(), allow_none=True)
+    report_period = fields.String(allow_none=True, validate=validate.OneOf(REPORT_PERIODS), metadata={
+        "description": "six_month or annual: the organisation's own periodic report duty (needs a recurrence)"})
 
 
 class ActionCreateSchema(ActionWriteSchema):

@@ -27,6 +27,8 @@ class RecurrenceSchema(ma.Schema):
     day = fields.Integer(attribute="recurrence_day")
     from_year = fields.Integer(attribute="recurrence_from_year")
     until_year = fields.Integer(attribute="recurrence_until_year")
+    bound = fields.Function(lambda action: action.recurrence_bound or "by", metadata={
+        "description": "by: the written day is the last permitted day; before: the day before it is (\"trước ngày 10/6\")"})
 
 
 class ActionSchema(ma.Schema):
@@ -38,8 +40,10 @@ class ActionSchema(ma.Schema):
     text = fields.String()
     expected_output = fields.String(allow_none=True)
     requires_evidence = fields.Boolean()
-    due_date = fields.Date(allow_none=True)
-    recurrence = fields.Method("_recurrence", metadata={"description": "Yearly due date, or null"})
+    due_date = fields.Date(allow_none=True, metadata={"description": "The last permitted day (\"trước ngày 10/6\" is 09/06)"})
+    due_text = fields.String(allow_none=True, metadata={"description": "The deadline as the plan words it, e.g. \"trước ngày 10/6\", \"hằng năm\""})
+    recurrence = fields.Method("_recurrence", metadata={"description": "Yearly due date (month, day as written, and bound), or null"})
+    report_period = fields.String(allow_none=True, metadata={"description": "six_month or annual: the organisation's own periodic report duty, else null"})
 
     def _recurrence(self, action):
         return RecurrenceSchema().dump(action) if action.is_recurring else None

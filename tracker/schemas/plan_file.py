@@ -9,7 +9,7 @@ import unicodedata
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from tracker.domain.plans import ORG_CODE_PATTERN, REF_PATTERN, valid_month_day
+from tracker.domain.plans import BOUNDS, ORG_CODE_PATTERN, REF_PATTERN, REPORT_PERIODS, valid_month_day
 from tracker.domain.vocabulary import OrganizationKind
 
 FORMAT_VERSION = "tracker-plan/1"
@@ -58,6 +58,9 @@ class RecurrenceSchema(StrictSchema):
     day = fields.Integer(required=True, validate=validate.Range(1, 31))
     from_year = fields.Integer(required=True, validate=validate.Range(2000, 2100))
     until_year = fields.Integer(required=True, validate=validate.Range(2000, 2100))
+    bound = fields.String(load_default="by", validate=validate.OneOf(BOUNDS), metadata={
+        "description": "by: the written day is the last permitted day (default); before: it is the first day too late "
+                       "(\"trước ngày 10/6\": due 09/06)"})
 
     @ma.validates_schema
     def _check(self, data, **kwargs):
@@ -73,15 +76,23 @@ class ActionEntrySchema(StrictSchema):
     title = NfcString(load_default=None, validate=validate.Length(max=255))
     expected_output = NfcString(load_default=None, validate=validate.Length(max=255))
     requires_evidence = fields.Boolean(load_default=True)
-    due_date = fields.Date(load_default=None)
+    due_date = fields.Date(load_default=None)  # the last permitted day ("by 30/6/2025")
+    due_before = fields.Date(load_default=None)  # the first day too late ("trước ngày 10/6/2025")
+    due_text = NfcString(load_default=None, validate=validate.Length(max=255))  # the source's wording
     recurrence = fields.Nested(RecurrenceSchema, load_default=None)
+    report = fields.String(load_default=None, validate=validate.OneOf(REPORT_PERIODS))  # own periodic report duty
     lead = fields.List(fields.String(), load_default=list, validate=validate.Length(max=2000))
     coordinating = fields.List(fields.String(), load_default=list, validate=validate.Length(max=2000))
 
     @ma.validates_schema
     def _check(self, data, **kwargs):
-        if data.get("due_date") and data.get("recurrence"):
-            raise ma.ValidationError("Chỉ dùng một trong due_date và recurrence. Use due_date or recurrence, not both.", "recurrence")
+        if data.get("due_date") and data.get("due_before"):
+            raise ma.ValidationError("Chỉ dùng một trong due_date (hạn cuối) và due_before (trước ngày). "
+                                     "Use due_date (the last day) or due_before (the first day too late), not both.", "due_before")
+        if (data.get("due_date") or data.get("due_before")) and data.get("recurrence"):
+            raise ma.ValidationError("Chỉ dùng một trong due_date/due_before và recurrence. Use a date or recurrence, not both.", "recurrence")
+        if data.get("report") and not data.get("recurrence"):
+            raise ma.ValidationError("Nhiệm vụ báo cáo định kỳ cần recurrence. A periodic report duty needs a recurrence.", "report")
 
 
 class GroupEntrySchema(StrictSchema):

@@ -7,6 +7,7 @@ in place; assignments that already exist are live work and are left as they are.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +16,7 @@ import marshmallow as ma
 import yaml
 from sqlalchemy import select
 
-from tracker.domain.plans import cycles, group_number_of, occurrence_due_date, parent_ref, section_of
+from tracker.domain.plans import cycles, group_number_of, last_permitted_day, occurrence_due_date, parent_ref, section_of
 from tracker.domain.text import fold
 from tracker.errors import ValidationFailed, flatten_errors
 from tracker.extensions import db
@@ -262,6 +263,7 @@ def import_plan(doc: dict) -> ImportResult:
     entries = [(e, groups[g["number"]]) for g in doc["groups"] for e in g["actions"]] + [(e, None) for e in doc["duties"]]
     for position, (entry, group) in enumerate(entries, start=1):
         recurrence = entry["recurrence"] or {}
+        due_date = last_permitted_day(entry["due_before"], "before") if entry["due_before"] else entry["due_date"]
         action, _ = _upsert(
             Action,
             {"plan": plan, "ref": entry["ref"]},
@@ -273,11 +275,14 @@ def import_plan(doc: dict) -> ImportResult:
                 "text": entry["text"],
                 "expected_output": entry["expected_output"],
                 "requires_evidence": entry["requires_evidence"],
-                "due_date": entry["due_date"],
+                "due_date": due_date,
+                "due_text": entry["due_text"],
                 "recurrence_month": recurrence.get("month"),
                 "recurrence_day": recurrence.get("day"),
                 "recurrence_from_year": recurrence.get("from_year"),
                 "recurrence_until_year": recurrence.get("until_year"),
+                "recurrence_bound": recurrence.get("bound"),
+                "report_period": entry["report"],
                 "search_key": fold(" ".join(filter(None, (entry["ref"], entry["title"], entry["text"])))),
             },
             result.actions,
@@ -292,7 +297,7 @@ def import_plan(doc: dict) -> ImportResult:
     file_refs = {entry["ref"] for entry, _ in entries}
     result.actions_not_in_file = sorted(ref for ref in actions if ref not in file_refs)
 
-    _create_default_assignments(entries, actions, orgs, result)
+    _create_default_assignments(entries, actions, orgs, result, assigned_on=plan.issue_date)
     db.session.flush()
     return result
 
@@ -308,7 +313,9 @@ def _refuse_cycles(doc: dict, orgs: dict[str, Organization]) -> None:
             node = node.parent
 
 
-def _create_default_assignments(entries, actions: dict[str, Action], orgs: dict[str, Organization], result: ImportResult) -> None:
+def _create_default_assignments(entries, actions: dict[str, Action], orgs: dict[str, Organization], result: ImportResult,
+                                assigned_on: dt.date) -> None:
+    """The plan's own assignments were given the day it was issued, every year's cycle included."""
     action_ids = [a.id for a in actions.values()]
     existing = {
         (a.action_id, a.organization_id, a.cycle)
@@ -325,15 +332,17 @@ def _create_default_assignments(entries, actions: dict[str, Action], orgs: dict[
                     if (action.id, org.id, cycle) in existing:
                         result.assignments["kept"] += 1
                         continue
-                    due = action.due_date if cycle == 0 else occurrence_due_date(cycle, action.recurrence_month, action.recurrence_day)
+                    due = action.due_date if cycle == 0 else occurrence_due_date(
+                        cycle, action.recurrence_month, action.recurrence_day, action.recurrence_bound)
                     assignment = Assignment(
-                        action=action, organization=org, role=role, cycle=cycle,
+                        action=action, organization=org, role=role, cycle=cycle, assigned_on=assigned_on,
                         due_date=due, original_due_date=due, status="not_started", progress=0,
                     )
                     assignment.events.append(
                         AssignmentEvent(
-                            kind="assigned",
-                            new_value={"organization": org.code, "role": role, "due_date": due.isoformat() if due else None, "cycle": cycle},
+                            kind="assigned", effective_on=assigned_on,
+                            new_value={"organization": org.code, "role": role, "due_date": due.isoformat() if due else None, "cycle": cycle,
+                                       "assigned_on": assigned_on.isoformat()},
                             note="Phân công mặc định khi nhập kế hoạch. Default assignment from the plan file.",
                         )
                     )

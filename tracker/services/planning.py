@@ -31,9 +31,11 @@ def _require_planner(principal: Principal, plan: Plan) -> None:
                         "Only leaders of the issuing organisation (or admins) edit actions.", code="action.forbidden")
 
 
-def _check_schedule(due_date, recurrence) -> None:
+def _check_schedule(due_date, recurrence, report_period=None) -> None:
     if due_date is not None and recurrence is not None:
         raise ValidationFailed(errors={"recurrence": ["Chỉ dùng một trong due_date và recurrence. Use one of due_date or recurrence."]})
+    if report_period is not None and recurrence is None:
+        raise ValidationFailed(errors={"report_period": ["Nhiệm vụ báo cáo định kỳ cần recurrence. A periodic report duty needs a recurrence."]})
     if recurrence is not None:
         if not valid_month_day(recurrence["month"], recurrence["day"]):
             raise ValidationFailed(errors={"recurrence.day": ["Ngày không tồn tại. No such day in that month."]})
@@ -42,7 +44,8 @@ def _check_schedule(due_date, recurrence) -> None:
 
 
 def _apply_fields(action: Action, data: dict) -> None:
-    for name in ("title", "text", "expected_output", "requires_evidence", "due_date"):
+    previous_bound = action.recurrence_bound if action.is_recurring else None
+    for name in ("title", "text", "expected_output", "requires_evidence", "due_date", "due_text", "report_period"):
         if name in data:
             setattr(action, name, data[name])
     if "recurrence" in data:
@@ -51,6 +54,8 @@ def _apply_fields(action: Action, data: dict) -> None:
         action.recurrence_day = recurrence.get("day")
         action.recurrence_from_year = recurrence.get("from_year")
         action.recurrence_until_year = recurrence.get("until_year")
+        # A new recurrence is "by" unless it says otherwise; an edited one keeps its bound unless it says.
+        action.recurrence_bound = (recurrence.get("bound") or previous_bound or "by") if recurrence else None
     action.search_key = fold(" ".join(filter(None, (action.ref, action.title, action.text))))
 
 
@@ -60,7 +65,7 @@ def create_action(principal: Principal, plan_id: int, data: dict) -> Action:
     if plan is None:
         raise NotFound(f"Không có kế hoạch {plan_id}. No such plan.", code="plan.not_found")
     _require_planner(principal, plan)
-    _check_schedule(data.get("due_date"), data.get("recurrence"))
+    _check_schedule(data.get("due_date"), data.get("recurrence"), data.get("report_period"))
     parent = None
     if data.get("parent_id") is not None:
         parent = db.session.get(Action, data["parent_id"])
@@ -100,14 +105,23 @@ def update_action(principal: Principal, action_id: int, data: dict) -> Action:
     recurrence = data["recurrence"] if "recurrence" in data else (
         {"month": action.recurrence_month, "day": action.recurrence_day, "from_year": action.recurrence_from_year,
          "until_year": action.recurrence_until_year} if action.is_recurring else None)
-    _check_schedule(due, recurrence)
+    _check_schedule(due, recurrence, data["report_period"] if "report_period" in data else action.report_period)
     _apply_fields(action, data)
     db.session.flush()
     return action
 
 
-def assign(principal: Principal, data: dict) -> list[Assignment]:
-    """Give an action to one organisation; a yearly action gets one assignment per year."""
+def _check_assigned_on(assigned_on: dt.date | None, today: dt.date) -> None:
+    if assigned_on is not None and assigned_on > today:
+        raise ValidationFailed("Ngày giao việc không được ở tương lai. The day the work was given cannot be in the future.",
+                               code="assignment.invalid_assigned_on",
+                               errors={"assigned_on": [f"Phải ≤ {today:%d/%m/%Y}. Must not be after today."]})
+
+
+def assign(principal: Principal, data: dict, *, today: dt.date) -> list[Assignment]:
+    """Give an action to one organisation; a yearly action gets one assignment per year.
+
+    The work was given `today`, or on `assigned_on` when historical data is entered."""
     action = get_action(data["action_id"])
     org = db.session.get(Organization, data["organization_id"])
     if org is None:
@@ -120,38 +134,44 @@ def assign(principal: Principal, data: dict) -> list[Assignment]:
                        code="assignment.organization_closed", status=422, successor_id=org.successor_id)
     if action.is_recurring and data.get("due_date") is not None:
         raise ValidationFailed(errors={"due_date": ["Nhiệm vụ định kỳ tự tính hạn theo năm. Yearly actions take their dates from the recurrence."]})
+    _check_assigned_on(data.get("assigned_on"), today)
     if data.get("owner_id") is not None:
         check_owner(data["owner_id"], org.id)
     existing = set(db.session.scalars(select(Assignment.cycle).where(Assignment.action_id == action.id, Assignment.organization_id == org.id)))
     if existing and not action.is_recurring:
         raise Conflict("Đơn vị đã được giao nhiệm vụ này. Already assigned.", code="assignment.exists")
-    created = _create_cycles(action, org, data["role"], data.get("due_date"), data.get("owner_id"), existing, principal.user_id)
+    created = _create_cycles(action, org, data["role"], data.get("due_date"), data.get("owner_id"), existing, principal.user_id,
+                             assigned_on=data.get("assigned_on") or today)
     if not created:
         raise Conflict("Đơn vị đã được giao đủ các năm. Already assigned for every year.", code="assignment.exists")
     return created
 
 
 def _create_cycles(action: Action, org: Organization, role: str, due_date: dt.date | None, owner_id: int | None,
-                   existing: set[int], actor_id: int | None) -> list[Assignment]:
+                   existing: set[int], actor_id: int | None, *, assigned_on: dt.date) -> list[Assignment]:
     created = []
     for cycle in cycles(action.recurrence_from_year, action.recurrence_until_year):
         if cycle in existing:
             continue
-        due = occurrence_due_date(cycle, action.recurrence_month, action.recurrence_day) if cycle else (due_date or action.due_date)
-        assignment = Assignment(action=action, organization=org, role=role, cycle=cycle, owner_id=owner_id,
+        due = (occurrence_due_date(cycle, action.recurrence_month, action.recurrence_day, action.recurrence_bound) if cycle
+               else (due_date or action.due_date))
+        assignment = Assignment(action=action, organization=org, role=role, cycle=cycle, owner_id=owner_id, assigned_on=assigned_on,
                                 due_date=due, original_due_date=due, status="not_started", progress=0, search_key="")
         db.session.add(assignment)
-        history.record(assignment, "assigned", actor_id=actor_id,
-                       new={"organization": org.code, "role": role, "due_date": due.isoformat() if due else None, "cycle": cycle})
+        history.record(assignment, "assigned", actor_id=actor_id, effective_on=assigned_on,
+                       new={"organization": org.code, "role": role, "due_date": due.isoformat() if due else None, "cycle": cycle,
+                            "assigned_on": assigned_on.isoformat()})
         created.append(assignment)
     db.session.flush()
     return created
 
 
-def bulk_assign(principal: Principal, data: dict) -> list[dict]:
-    """One action to many organisations (e.g. every department reports by 10/06), a result each."""
+def bulk_assign(principal: Principal, data: dict, *, today: dt.date) -> list[dict]:
+    """One action to many organisations (e.g. every department reports before 10/06), a result each."""
+    _check_assigned_on(data.get("assigned_on"), today)  # the same for every item: refuse the whole request
+
     def one(item: dict) -> dict:
-        created = assign(principal, {**data, "organization_id": item["organization_id"]})
+        created = assign(principal, {**data, "organization_id": item["organization_id"]}, today=today)
         return {"assignment_ids": [a.id for a in created]}
 
     items = [{"organization_id": org_id} for org_id in data["organization_ids"]]
@@ -161,8 +181,8 @@ def bulk_assign(principal: Principal, data: dict) -> list[dict]:
     return results
 
 
-def generate_recurring(principal: Principal | None, action_id: int) -> int:
-    """Every organisation that has a yearly action gets its assignment for each year: idempotent."""
+def generate_recurring(principal: Principal | None, action_id: int, *, today: dt.date) -> int:
+    """Every organisation that has a yearly action gets its assignment for each year (given `today`): idempotent."""
     action = get_action(action_id)
     if principal is not None:
         _require_planner(principal, action.plan)
@@ -176,5 +196,6 @@ def generate_recurring(principal: Principal | None, action_id: int) -> int:
     for org_id, (role, existing) in by_org.items():
         org = db.session.get(Organization, org_id)
         if org.valid_to is None:
-            created += len(_create_cycles(action, org, role, None, None, existing, principal.user_id if principal else None))
+            created += len(_create_cycles(action, org, role, None, None, existing, principal.user_id if principal else None,
+                                          assigned_on=today))
     return created
