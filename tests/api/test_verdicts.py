@@ -267,3 +267,16 @@ def test_extension_decision_on_unknown_extension(client, auth, make_assignment):
     assert_problem(client.post(f"/api/v1/assignments/{target}/extensions/999999/decision", headers=auth("lanhdao.ubnd"),
                                json={"decision": "grant"}), 404, "extension.not_found")
     assert Extension  # the model the decisions above change
+
+
+def test_every_section_three_assignment_appears_in_the_district_report(client, auth, session, org):
+    """Measured: 29 of the 32 section III assignments (those without a due date) never appeared in
+    any periodic summary. Now the district's yearly report lists each live one exactly once."""
+    report = periodic(client, auth("lanhdao.huyen"), org["HU-KD"], "2026")
+    assert_adds_up(report)
+    listed = {row["assignment_id"] for name in ("completed", "overdue", "in_progress", "no_deadline") for row in report[name]}
+    section_three = set(session.scalars(
+        select(Assignment.id).join(Action, Action.id == Assignment.action_id)
+        .where(Action.section == "III", Assignment.status != "cancelled", Assignment.cycle.in_([0, 2025, 2026]))))
+    assert section_three and section_three <= listed
+    assert report["no_deadline_total"] > 0 and report["summary"]["counts"]["no_deadline"] == report["no_deadline_total"]
