@@ -10,7 +10,6 @@ from pathlib import Path
 import psycopg
 import pytest
 from flask import request_finished
-from flask_jwt_extended import create_access_token, create_refresh_token
 from flask_migrate import upgrade
 from sqlalchemy import make_url, select
 from sqlalchemy.orm import scoped_session, sessionmaker
@@ -21,7 +20,7 @@ from tracker.cli import bundled_plan
 from tracker.config import normalise_database_url
 from tracker.extensions import db
 from tracker.models import Action, Assignment, Organization, Plan, User
-from tracker.services import demo, plan_import
+from tracker.services import demo, plan_import, sessions
 
 REPO = Path(__file__).resolve().parents[1]
 MIGRATIONS = str(REPO / "migrations")
@@ -104,6 +103,17 @@ def load_baseline(app) -> None:
         db.session.remove()
 
 
+def signed_in(user_id: int, *, client_address: str = "127.0.0.1") -> sessions.TokenPair:
+    """Tokens of a new session for a user, committed (in an app context; sign-in has its own tests)."""
+    pair = sessions.start_session(user_id, client_address, "pytest")
+    db.session.commit()
+    return pair
+
+
+def bearer_headers(user_id: int) -> dict[str, str]:
+    return {"Authorization": f"Bearer {signed_in(user_id).access_token}"}
+
+
 def scratch_app(database_url: str, tmp_path: Path, name: str, *, username: str, org_code: str, **overrides):
     """An app on a database of its own (baseline loaded), for tests that commit for real; with the
     first assignment of `org_code` and bearer headers for `username`."""
@@ -115,7 +125,7 @@ def scratch_app(database_url: str, tmp_path: Path, name: str, *, username: str, 
             select(Assignment.id).join(Organization, Organization.id == Assignment.organization_id)
             .where(Organization.code == org_code).order_by(Assignment.id).limit(1)
         )
-        headers = {"Authorization": f"Bearer {create_access_token(identity=str(user_id))}"}
+        headers = bearer_headers(user_id)
         db.session.remove()
     return app, target, headers
 
@@ -183,13 +193,17 @@ def pytest_report_header(config):
 
 
 class Auth:
-    """Bearer headers for the demo users (tokens minted directly: sign-in has its own tests)."""
+    """Bearer headers for the demo users: a real session each, opened once per run (sign-in has its
+    own tests). A test that ends one (a logout, a deactivation) ends it inside its own transaction."""
 
     def __init__(self, app):
         with app.app_context():
             self.user_ids = {name: uid for name, uid in db.session.execute(select(User.username, User.id))}
-            self._access = {name: create_access_token(identity=str(uid)) for name, uid in self.user_ids.items()}
-            self._refresh = {name: create_refresh_token(identity=str(uid)) for name, uid in self.user_ids.items()}
+            pairs = {name: signed_in(uid) for name, uid in self.user_ids.items()}
+            self.session_ids = {name: pair.session_id for name, pair in pairs.items()}
+            self._access = {name: pair.access_token for name, pair in pairs.items()}
+            self._refresh = {name: pair.refresh_token for name, pair in pairs.items()}
+            db.session.remove()
 
     def headers(self, username: str, *, refresh: bool = False) -> dict[str, str]:
         token = (self._refresh if refresh else self._access)[username]

@@ -16,7 +16,7 @@ from tracker.services import plan_import
 
 TABLES = {
     "organization", "plan", "task_group", "action", "assignment", "assignment_event", "alembic_version",
-    "user_account", "membership", "revoked_token", "login_failure", "evidence",
+    "user_account", "membership", "auth_session", "sign_in", "evidence",
 }
 
 

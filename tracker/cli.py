@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from importlib import resources
 from pathlib import Path
 
@@ -119,12 +120,13 @@ def create_user_command(username, password, org_code, role, full_name, phone, em
     click.echo(f"User {user.username} (id={user.id}) created: {role} of {org_code}")
 
 
-@tracker_cli.command("purge-revoked")
-def purge_revoked_command() -> None:
-    """Delete revocations of tokens that have expired anyway."""
-    count = auth.purge_expired_revocations()
+@tracker_cli.command("purge-sessions")
+@click.option("--older-than-days", type=click.IntRange(min=1), default=90, show_default=True)
+def purge_sessions_command(older_than_days: int) -> None:
+    """Delete sessions that are over, and sign-in records, older than this many days."""
+    removed_sessions, removed_records = auth.purge(dt.timedelta(days=older_than_days))
     db.session.commit()
-    click.echo(f"{count} expired revocations removed")
+    click.echo(f"{removed_sessions} sessions and {removed_records} sign-in records removed")
 
 
 @tracker_cli.command("evidence-check")

@@ -82,8 +82,17 @@ def load_settings(instance_path: str, env: dict | None = None) -> dict:
         "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=_int(env, "JWT_ACCESS_MINUTES", 15)),
         "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=_int(env, "JWT_REFRESH_DAYS", 14)),
         "JWT_TOKEN_LOCATION": ["headers"],
-        "LOGIN_MAX_FAILURES": _int(env, "LOGIN_MAX_FAILURES", 5),
-        "LOGIN_MAX_FAILURES_PER_ADDRESS": _int(env, "LOGIN_MAX_FAILURES_PER_ADDRESS", 50),
+        # Tokens name who issued them and for whom; a token naming anything else is refused.
+        "JWT_ENCODE_ISSUER": env.get("JWT_ISSUER") or "tracker",
+        "JWT_DECODE_ISSUER": env.get("JWT_ISSUER") or "tracker",
+        "JWT_ENCODE_AUDIENCE": env.get("JWT_AUDIENCE") or "tracker-api",
+        "JWT_DECODE_AUDIENCE": env.get("JWT_AUDIENCE") or "tracker-api",
+        # Sign-in throttling, never a lock-out: after LOGIN_FREE_FAILURES failures of one account from
+        # one address, each attempt waits 2, 4, 8 ... seconds up to LOGIN_MAX_DELAY_SECONDS; one
+        # address may fail LOGIN_MAX_FAILURES_PER_ADDRESS times (an office behind one NAT) per window.
+        "LOGIN_FREE_FAILURES": _int(env, "LOGIN_FREE_FAILURES", 3),
+        "LOGIN_MAX_DELAY_SECONDS": _int(env, "LOGIN_MAX_DELAY_SECONDS", 300),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": _int(env, "LOGIN_MAX_FAILURES_PER_ADDRESS", 300),
         "LOGIN_WINDOW_SECONDS": _int(env, "LOGIN_WINDOW_SECONDS", 900),
         # How many reverse proxies set X-Forwarded-For in front of the app (0: none trusted).
         "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),
@@ -94,12 +103,19 @@ def load_settings(instance_path: str, env: dict | None = None) -> dict:
         "EVIDENCE_STAGING_DIR": env.get("EVIDENCE_STAGING_DIR") or str(Path(instance_path) / "evidence-staging"),
         "EVIDENCE_MAX_BYTES": _int(env, "EVIDENCE_MAX_MB", 50) * 1024 * 1024,
         "EVIDENCE_QUOTA_BYTES": _int(env, "EVIDENCE_QUOTA_MB", 2048) * 1024 * 1024,
+        # ZIP, OOXML and OpenDocument evidence, checked before storing (zip bombs).
+        "EVIDENCE_ARCHIVE_MAX_UNCOMPRESSED_BYTES": _int(env, "EVIDENCE_ARCHIVE_MAX_UNCOMPRESSED_MB", 200) * 1024 * 1024,
+        "EVIDENCE_ARCHIVE_MAX_RATIO": _int(env, "EVIDENCE_ARCHIVE_MAX_RATIO", 100),
+        "EVIDENCE_ARCHIVE_MAX_MEMBERS": _int(env, "EVIDENCE_ARCHIVE_MAX_MEMBERS", 10000),
         "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL"),
         "S3_BUCKET": env.get("S3_BUCKET", "tracker-evidence"),
         "S3_REGION": env.get("S3_REGION", "us-east-1"),
         "S3_PREFIX": env.get("S3_PREFIX", "evidence/"),
         "S3_CREATE_BUCKET": _bool(env.get("S3_CREATE_BUCKET")),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True} if database_url.startswith("postgresql") else {},
+        "SQLALCHEMY_ENGINE_OPTIONS": (
+            {"pool_pre_ping": True, "pool_timeout": 10, "connect_args": {"connect_timeout": 3}}
+            if database_url.startswith("postgresql") else {}
+        ),
         "SQLALCHEMY_ECHO": _bool(env.get("SQLALCHEMY_ECHO")),
         "TRACKER_TIMEZONE": env.get("TRACKER_TIMEZONE", "Asia/Ho_Chi_Minh"),
         # How many days an officer may date a submission back (a leader further, with a note).

@@ -45,3 +45,25 @@ def tree(session):
     session.add_all([root, a, b, officer, Membership(user=officer, organization=a, role="officer")])
     session.commit()
     return {"root": root.id, "a": a.id, "b": b.id, "officer": officer.id}
+
+
+class FakeClock:
+    """The moment the app takes for now (`tracker.services.clock.now`); it moves only when told."""
+
+    def __init__(self, start: dt.datetime):
+        self.moment = start
+
+    def __call__(self) -> dt.datetime:
+        return self.moment
+
+    def advance(self, seconds: float) -> None:
+        self.moment += dt.timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(app, monkeypatch) -> FakeClock:
+    """Stop the app's clock for this test: throttling and session times follow `clock.advance`,
+    never the speed of the machine."""
+    fake = FakeClock(dt.datetime.now(dt.UTC).replace(microsecond=0))
+    monkeypatch.setitem(app.config, "CLOCK", fake)
+    return fake

@@ -60,6 +60,10 @@ MATRIX = [
     ("GET", "/api/v1/auth/me", None, READ_ALL),
     ("POST", "/api/v1/auth/logout", None, expect({"anonymous": 401}, 204)),
     ("POST", "/api/v1/auth/refresh", None, expect({"anonymous": 401}, 401)),  # access token given: wrong type
+    # Everyone signed in may change their own password (the demo users share one).
+    ("POST", "/api/v1/auth/password", {"current_password": "KimDong@2025", "new_password": "MatKhauMoi@2026"},
+     expect({"anonymous": 401}, 200)),
+    ("GET", "/api/v1/auth/sign-ins", None, ADMIN_ONLY_OK(200)),
     ("GET", "/api/v1/plans", None, READ_ALL),
     ("GET", "/api/v1/plans/{plan}", None, READ_ALL),
     ("POST", "/api/v1/plans/import", "plan-file", ADMIN_ONLY_OK(200)),

@@ -24,11 +24,10 @@ from urllib.parse import urlencode
 
 import pytest
 from flask import Flask
-from flask_jwt_extended import create_access_token
 from openpyxl import load_workbook
 from sqlalchemy import event, insert, make_url, select, text
 
-from tests.conftest import REPO, app_config, fresh_database, load_baseline, pg_admin_connect
+from tests.conftest import REPO, app_config, fresh_database, load_baseline, pg_admin_connect, signed_in
 from tests.helpers import descendants, memory_kib, reset_peak
 from tracker import create_app
 from tracker.extensions import db
@@ -127,7 +126,7 @@ def scratch(database_url, tmp_path_factory):
     with app.app_context():
         add_assignments(EXTRA)
         users = dict(db.session.execute(select(User.username, User.id)).all())
-        tokens = {name: create_access_token(identity=str(uid)) for name, uid in users.items()}
+        tokens = {name: signed_in(uid).access_token for name, uid in users.items()}
         district_id = db.session.scalar(select(Organization.id).where(Organization.code == DISTRICT))
         db.session.remove()
     print(f"\nscratch database: baseline {baseline - started:.1f} s, {EXTRA:,} assignments {time.perf_counter() - baseline:.1f} s")
@@ -322,7 +321,7 @@ def test_every_report_runs_a_fixed_number_of_statements(scratch, app, database_u
         with small_app.app_context():
             admin = db.session.scalar(select(User.id).where(User.username == "admin"))
             district = db.session.scalar(select(Organization.id).where(Organization.code == DISTRICT))
-            token = create_access_token(identity=str(admin))
+            token = signed_in(admin).access_token
             db.session.remove()
         small = measure(small_app, token, district)
     finally:

@@ -47,3 +47,12 @@ def test_database_url(raw, expected):
 def test_cors_origins(tmp_path):
     settings = load_settings(str(tmp_path), {"TRACKER_ENV": "testing", "CORS_ORIGINS": "https://a.gov.vn, https://b.gov.vn"})
     assert settings["TRACKER_CORS_ORIGINS"] == ["https://a.gov.vn", "https://b.gov.vn"]
+
+
+def test_token_issuer_and_audience(tmp_path):
+    defaults = load_settings(str(tmp_path), {"TRACKER_ENV": "testing"})
+    assert (defaults["JWT_ENCODE_ISSUER"], defaults["JWT_DECODE_ISSUER"]) == ("tracker", "tracker")
+    assert (defaults["JWT_ENCODE_AUDIENCE"], defaults["JWT_DECODE_AUDIENCE"]) == ("tracker-api", "tracker-api")
+    assert (defaults["LOGIN_MAX_FAILURES_PER_ADDRESS"], defaults["LOGIN_FREE_FAILURES"]) == (300, 3)
+    settings = load_settings(str(tmp_path), {"TRACKER_ENV": "testing", "JWT_ISSUER": "so-kh", "JWT_AUDIENCE": "so-kh-api"})
+    assert (settings["JWT_DECODE_ISSUER"], settings["JWT_DECODE_AUDIENCE"]) == ("so-kh", "so-kh-api")

@@ -7,19 +7,24 @@ from __future__ import annotations
 from copy import deepcopy
 from functools import wraps
 
-from flask import Flask
+from flask import Flask, g, request
 from flask_jwt_extended import current_user, jwt_required
+from flask_jwt_extended.config import config as jwt_config
 from flask_jwt_extended.exceptions import (
-    JWTDecodeError, NoAuthorizationError, RevokedTokenError, UserLookupError, WrongTokenError,
+    CSRFError, FreshTokenRequired, InvalidHeaderError, InvalidQueryParamError, JWTDecodeError, NoAuthorizationError,
+    UserClaimsVerificationError, UserLookupError, WrongTokenError,
 )
 from jwt.exceptions import (
-    DecodeError, ExpiredSignatureError, InvalidAlgorithmError, InvalidSignatureError, InvalidTokenError,
+    DecodeError, ExpiredSignatureError, ImmatureSignatureError, InvalidAlgorithmError, InvalidAudienceError,
+    InvalidIssuedAtError, InvalidIssuerError, InvalidJTIError, InvalidSignatureError, InvalidSubjectError,
+    InvalidTokenError, MissingRequiredClaimError,
 )
 
 from tracker.domain.access import Principal, can_administer
 from tracker.errors import Forbidden, problem_response
 from tracker.extensions import api, jwt
-from tracker.services import auth
+from tracker.models import AuthSession
+from tracker.services import sessions
 from tracker.services.access import principal_of
 
 BEARER = [{"bearerAuth": []}]
@@ -31,20 +36,33 @@ _FORBIDDEN_DOC = {
 }
 _UNAUTHORIZED_DOC = {
     "401": {
-        "description": "Missing, malformed, expired, revoked or wrong-type token, or a deactivated account",
+        "description": "Missing, malformed, expired or wrong-type token, an ended session, or a deactivated account",
         "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
     }
 }
 
+# Problems found by flask-jwt-extended and PyJWT; those found here (missing or malformed claims, an
+# ended session) are raised as AuthError with their own codes (tracker.services.sessions).
 _TOKEN_PROBLEMS = {
     NoAuthorizationError: ("auth.token_missing", "Thiếu mã truy cập (Authorization: Bearer ...). Missing bearer token."),
+    InvalidHeaderError: ("auth.header_malformed", "Tiêu đề Authorization sai dạng; cần `Bearer <mã>`. Malformed Authorization header; send `Bearer <token>`."),
     ExpiredSignatureError: ("auth.token_expired", "Mã truy cập đã hết hạn. The token has expired."),
+    ImmatureSignatureError: ("auth.token_not_yet_valid", "Mã truy cập chưa có hiệu lực. The token is not valid yet."),
     InvalidSignatureError: ("auth.token_bad_signature", "Chữ ký mã truy cập không hợp lệ. Bad token signature."),
     InvalidAlgorithmError: ("auth.token_bad_algorithm", "Thuật toán ký không được chấp nhận. Token algorithm not allowed."),
+    InvalidIssuerError: ("auth.token_wrong_issuer", "Mã do nơi khác phát hành. The token was issued by someone else."),
+    InvalidAudienceError: ("auth.token_wrong_audience", "Mã không dành cho dịch vụ này. The token is meant for another service."),
+    MissingRequiredClaimError: ("auth.token_missing_claim", "Mã truy cập thiếu trường bắt buộc. The token lacks a required claim."),
+    InvalidSubjectError: ("auth.token_bad_subject", "Chủ thể của mã không hợp lệ. The token's subject is not a user id."),
+    InvalidJTIError: ("auth.token_bad_claim", "Mã định danh không hợp lệ. The token's id is invalid."),
+    InvalidIssuedAtError: ("auth.token_bad_claim", "Thời điểm phát hành không hợp lệ. The token's issue time is invalid."),
     DecodeError: ("auth.token_malformed", "Mã truy cập sai định dạng. Malformed token."),
     WrongTokenError: ("auth.token_wrong_type", "Sai loại mã (refresh/access). Wrong token type for this operation."),
-    RevokedTokenError: ("auth.token_revoked", "Mã truy cập đã bị thu hồi. The token has been revoked."),
     UserLookupError: ("auth.user_inactive", "Tài khoản không còn hoạt động. The account is deactivated or gone."),
+    CSRFError: ("auth.token_invalid", "Mã truy cập không hợp lệ. Invalid token."),
+    FreshTokenRequired: ("auth.token_invalid", "Mã truy cập không hợp lệ. Invalid token."),
+    InvalidQueryParamError: ("auth.token_invalid", "Mã truy cập không hợp lệ. Invalid token."),
+    UserClaimsVerificationError: ("auth.token_invalid", "Mã truy cập không hợp lệ. Invalid token."),
     JWTDecodeError: ("auth.token_invalid", "Mã truy cập không hợp lệ. Invalid token."),
     InvalidTokenError: ("auth.token_invalid", "Mã truy cập không hợp lệ. Invalid token."),
 }
@@ -57,12 +75,27 @@ def _token_problem(error: Exception):
             break
     else:
         code, detail = _TOKEN_PROBLEMS[InvalidTokenError]
-    return problem_response(401, code, detail=detail, headers={"WWW-Authenticate": 'Bearer realm="tracker"'})
+    extra = {"claim": error.claim} if isinstance(error, MissingRequiredClaimError) else {}
+    return problem_response(401, code, detail=detail, headers={"WWW-Authenticate": 'Bearer realm="tracker"'}, **extra)
 
 
 def current_principal() -> Principal:
     """The signed-in user as the access rules see them (memberships loaded with the user)."""
     return principal_of(current_user)
+
+
+def current_session() -> AuthSession:
+    """The session the presented token belongs to (read with the user)."""
+    return g.auth_session
+
+
+def client_address() -> str:
+    """The caller's address (from X-Forwarded-For when TRUSTED_PROXIES says to believe it)."""
+    return request.remote_addr or "unknown"
+
+
+def user_agent() -> str | None:
+    return request.headers.get("User-Agent") or None
 
 
 def login_required(**jwt_options):
@@ -97,14 +130,18 @@ def admin_required(func):
 def init_app(app: Flask) -> None:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
 
+    @jwt.decode_key_loader
+    def _decode_key(_header, unverified_claims):
+        # Called by flask-jwt-extended with the claims as sent, before it fills in its defaults.
+        sessions.check_claims(unverified_claims)
+        return jwt_config.decode_key
+
     @jwt.user_lookup_loader
     def _load_user(_header, claims):
-        user = auth.load_user(int(claims["sub"]))
-        return user if user is not None and user.is_active else None
-
-    @jwt.token_in_blocklist_loader
-    def _is_revoked(_header, claims):
-        return auth.is_revoked(claims["jti"])
+        # The user and the session together, in one query; an ended session or a deactivated
+        # account raises its own 401.
+        user, g.auth_session = sessions.signed_in(claims)
+        return user
 
     for error_class in _TOKEN_PROBLEMS:
         app.register_error_handler(error_class, _token_problem)

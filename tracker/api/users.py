@@ -46,7 +46,9 @@ class UserDetail(MethodView):
     @blp.response(200, UserSchema)
     @blp.alt_response(404, description="No such user")
     def patch(self, data, user_id):
-        """Update a user (memberships, when given, replace the current ones)"""
+        """Update a user (memberships, when given, replace the current ones)
+
+        A new password, deactivation or the loss of every membership ends all the user's sessions."""
         user = users.update_user(users.get_user(user_id), data)
         db.session.commit()
         return user
@@ -55,6 +57,6 @@ class UserDetail(MethodView):
     @blp.response(204)
     @blp.alt_response(404, description="No such user")
     def delete(self, user_id):
-        """Deactivate a user: their tokens stop working at once; history keeps them"""
+        """Deactivate a user: their sessions end and their tokens stop working at once; history keeps them"""
         users.deactivate_user(users.get_user(user_id))
         db.session.commit()

@@ -1,10 +1,8 @@
-import datetime as dt
-
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
-from tracker.models.base import Timestamped, UtcDateTime, utcnow
+from tracker.models.base import Timestamped
 from tracker.models.organization import Organization
 
 
@@ -49,27 +47,3 @@ class Membership(db.Model):
 
     user: Mapped[User] = relationship(back_populates="memberships")
     organization: Mapped[Organization] = relationship()
-
-
-class RevokedToken(db.Model):
-    """A signed-out token, refused by every process until it would have expired anyway."""
-
-    __tablename__ = "revoked_token"
-    __table_args__ = (Index("ix_revoked_token_expires_at", "expires_at"),)
-
-    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
-    token_type: Mapped[str] = mapped_column(String(16))
-    user_id: Mapped[int | None] = mapped_column(Integer)
-    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    revoked_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
-
-
-class LoginFailure(db.Model):
-    """One failed sign-in, keyed by account and by client address, for throttling."""
-
-    __tablename__ = "login_failure"
-    __table_args__ = (Index("ix_login_failure_key_failed_at", "key", "failed_at"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[str] = mapped_column(String(200))
-    failed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -6,11 +6,13 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from tracker.domain.access import MemberRole
+from tracker.domain.sign_in import EndReason
 from tracker.domain.text import fold, like_pattern
 from tracker.errors import Conflict, NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.models import Membership, Organization, User
 from tracker.services.auth import hash_password
+from tracker.services.sessions import end_all_sessions
 
 
 def users_query(*, q: str | None = None, organization_id: int | None = None, active: bool | None = None) -> Select:
@@ -77,6 +79,7 @@ def update_user(user: User, data: dict) -> User:
         _refuse_losing_last_admin(user)
     if "memberships" in data and not any(m["role"] == MemberRole.ADMIN for m in data["memberships"]):
         _refuse_losing_last_admin(user)
+    had_memberships = bool(user.memberships)
     for name in ("full_name", "phone", "email", "is_active"):
         if name in data:
             setattr(user, name, data[name])
@@ -88,13 +91,21 @@ def update_user(user: User, data: dict) -> User:
         db.session.flush()
         user.memberships.extend(_memberships(data["memberships"]))
     db.session.flush()
+    # Whoever held the old password, or belonged where the user no longer does, is signed out.
+    if data.get("is_active") is False:
+        end_all_sessions(user.id, EndReason.DEACTIVATED)
+    if "password" in data:
+        end_all_sessions(user.id, EndReason.PASSWORD_CHANGED)
+    if had_memberships and not user.memberships:
+        end_all_sessions(user.id, EndReason.MEMBERSHIPS_REMOVED)
     return user
 
 
 def deactivate_user(user: User) -> None:
-    """A deactivated user's tokens stop working at once: every request looks the user up."""
+    """A deactivated user's sessions end, and their tokens stop working at once."""
     _refuse_losing_last_admin(user)
     user.is_active = False
+    end_all_sessions(user.id, EndReason.DEACTIVATED)
     db.session.flush()
 
 
