@@ -4,12 +4,13 @@ from tracker.models.assignment import Assignment, AssignmentEvent, Extension
 from tracker.models.auth import AuthSession, SignIn
 from tracker.models.evidence import Evidence
 from tracker.models.idempotency import IdempotencyKey
+from tracker.models.indicator import Indicator, IndicatorTarget, IndicatorUnit, Measurement, MeasurementEvidence
 from tracker.models.organization import Organization
 from tracker.models.plan import Action, Plan, TaskGroup
 from tracker.models.report import ReportSnapshot
 from tracker.models.user import Membership, User
 
 __all__ = [
-    "Action", "Assignment", "AssignmentEvent", "AuthSession", "Evidence", "Extension", "IdempotencyKey", "Membership", "Organization", "Plan",
+    "Action", "Assignment", "AssignmentEvent", "AuthSession", "Evidence", "Extension", "IdempotencyKey", "Indicator", "IndicatorTarget", "IndicatorUnit", "Measurement", "MeasurementEvidence", "Membership", "Organization", "Plan",
     "ReportSnapshot", "SignIn", "TaskGroup", "User",
 ]
