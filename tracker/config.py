@@ -120,6 +120,9 @@ def load_settings(instance_path: str, env: dict | None = None) -> dict:
         "TRACKER_TIMEZONE": env.get("TRACKER_TIMEZONE", "Asia/Ho_Chi_Minh"),
         # How many days an officer may date a submission back (a leader further, with a note).
         "BACKDATE_MAX_DAYS": _int(env, "BACKDATE_MAX_DAYS", 7),
+        # How far short of the straight line an indicator may be and still be "at risk", as a
+        # percentage of its whole baseline-to-target distance (beyond it: "off track").
+        "INDICATOR_TOLERANCE": _int(env, "INDICATOR_TOLERANCE_PERCENT", 10) / 100,
         "TRACKER_CORS_ORIGINS": _list(env.get("CORS_ORIGINS")),
         "TRACKER_MAX_PAGE_SIZE": _int(env, "MAX_PAGE_SIZE", 200),
         "MAX_CONTENT_LENGTH": _int(env, "MAX_REQUEST_MB", 60) * 1024 * 1024,

@@ -123,6 +123,7 @@ MATRIX = [
      expect({"anonymous": 401, "canbo.noivu": 404}, 200)),
     ("GET", "/api/v1/reports/periodic?organization_id={org:BTGDV-KD}&period=2026", None,
      expect({"anonymous": 401, "admin": 200, "lanhdao.huyen": 200, "giamsat.tgdv": 200}, 404)),
+    ("GET", "/api/v1/reports/indicators", None, READ_ALL),
     ("GET", "/api/v1/reports/snapshots", None, READ_ALL),
     ("POST", "/api/v1/reports/snapshots", {"kind": "periodic", "organization_id": "{org:PVHKHTT-KD}", "period": "2026-H1"},
      expect({"anonymous": 401, "admin": 201, "lanhdao.huyen": 201, "lanhdao.ubnd": 201, "canbo.noivu": 404}, 403)),

@@ -14,11 +14,11 @@ from tracker.api.security import current_principal, login_required
 from tracker.domain.classification import LABELS as CLASS_LABELS, TaskClass
 from tracker.extensions import db
 from tracker.schemas.report import (
-    AttentionQuerySchema, AttentionSchema, PeriodicQuerySchema, PeriodicSchema, ReportFilterSchema, ReportRowSchema,
+    AttentionQuerySchema, AttentionSchema, IndicatorReportQuerySchema, IndicatorReportSchema, PeriodicQuerySchema, PeriodicSchema, ReportFilterSchema, ReportRowSchema,
     ScorecardQuerySchema, ScorecardSchema, SnapshotCreateSchema, SnapshotFormatSchema, SnapshotQuerySchema, SnapshotSchema,
     SummaryQuerySchema, SummarySchema,
 )
-from tracker.services import clock, reports, snapshots
+from tracker.services import clock, indicator_status, reports, snapshots
 from tracker.services.pagination import RowPage, SQLPage
 from tracker.web import Blueprint
 
@@ -57,6 +57,20 @@ ROW_COLUMNS = [
 COMPLETED_COLUMNS = [*ROW_COLUMNS[:11], Column("due_date", "Hạn", "date", 12), Column("completed_on", "Ngày hoàn thành", "date", 14),
                      Column("days_late", "Số ngày trễ", "int", 9)]
 OPEN_COLUMNS = [*ROW_COLUMNS[:13], *ROW_COLUMNS[14:]]  # in progress or without deadline: no days overdue
+INDICATOR_COLUMNS = [
+    Column("code", "Mã", "text", 8),
+    Column("name", "Chỉ tiêu", "text", 48),
+    Column("source_ref", "Mục", "text", 8),
+    Column("unit", "Đơn vị tính", "text", 14),
+    Column("units", "Đơn vị báo cáo", "text", 20),
+    Column("target_value", "Mục tiêu", "text", 9),
+    Column("target_date", "Thời hạn", "date", 12),
+    Column("latest_value", "Giá trị mới nhất", "text", 10),
+    Column("latest_on", "Ngày số liệu", "date", 12),
+    Column("expected_value", "Giá trị theo lộ trình", "text", 10),
+    Column("status_label", "Đánh giá", "text", 16),
+    Column("overdue_measurement", "Quá hạn báo cáo số liệu", "text", 10),
+]
 BACKDATED_COLUMNS = [
     Column("action_ref", "Mục", "text", 10),
     Column("organization_code", "Đơn vị", "text", 16),
@@ -177,9 +191,13 @@ def _periodic_document(args: dict, *, full_lists: bool) -> tuple[dict, str, str,
     """The periodic report as JSON data (or, with full_lists, with every row for exports), with its
     export's file name, title and as_of."""
     period = reports.Period.parse(args["period"])
-    result = reports.periodic(current_principal(), organization_id=args["organization_id"], period=period,
+    principal = current_principal()
+    result = reports.periodic(principal, organization_id=args["organization_id"], period=period,
                               today=clock.today(), full_lists=full_lists, as_of=args.get("as_of"),
                               at=args.get("at") or "period_end", zone=current_app.config["TRACKER_TIMEZONE"])
+    result["indicators"] = indicator_status.indicators_report(principal, as_of=result["as_of"],
+                                                              tolerance=current_app.config["INDICATOR_TOLERANCE"],
+                                                              organization_id=args["organization_id"])
     kind = "6-thang" if period.half_year else "nam"
     title = f"Báo cáo {'6 tháng' if period.half_year else 'năm'} {period.year} – {result['organization']['name']}"
     return result, f"bao-cao-{kind}-{period.year}-{result['organization']['code']}", title, result["as_of"]
@@ -204,6 +222,7 @@ def _periodic_sheets(result: dict) -> list[Sheet]:
         Sheet("Thường xuyên", OPEN_COLUMNS, result["no_deadline"]),
         Sheet("Gia hạn", EXTENSION_COLUMNS, result["extensions_granted"]),
         Sheet("Ghi lùi ngày", BACKDATED_COLUMNS, backdated["items"]),
+        Sheet("Chỉ tiêu", INDICATOR_COLUMNS, _indicator_rows(result["indicators"]["rows"])),
     ]
 
 
@@ -225,6 +244,35 @@ def periodic(args):
         return export_response(fmt, name, title, as_of, _periodic_sheets(result))
     if since is not None:
         result["changes_since_snapshot"] = snapshots.periodic_changes(current_principal(), since, result)
+    return result
+
+
+def _indicator_rows(rows: list[dict]) -> list[dict]:
+    """Rows for people: yes/no and numbers as written in Vietnamese (decimal comma)."""
+    def number(value):
+        return None if value is None else f"{value:g}".replace(".", ",")
+
+    return [{**row, "target_value": number(row["target_value"]), "latest_value": number(row["latest_value"]),
+             "expected_value": number(row["expected_value"]), "overdue_measurement": "Có" if row["overdue_measurement"] else "Không"}
+            for row in rows]
+
+
+@blp.route("/indicators")
+@login_required()
+@blp.arguments(IndicatorReportQuerySchema, location="query")
+@blp.response(200, IndicatorReportSchema)
+@blp.doc(responses=_FORMATS_DOC)
+def indicators(args):
+    """Where each indicator in scope stands as of `as_of`: target, latest accepted value, the straight-line
+    expectation, status (achieved, on_track, at_risk, off_track, no_data) and overdue measurements"""
+    fmt = args.pop("format")
+    as_of = args.pop("as_of", None) or clock.today()
+    result = indicator_status.indicators_report(current_principal(), as_of=as_of, tolerance=current_app.config["INDICATOR_TOLERANCE"],
+                                                **args)
+    if fmt != "json":
+        notes = [f"Cách đánh giá: theo đường thẳng từ giá trị cơ sở đến mục tiêu; dung sai {result['tolerance']:.0%} khoảng cách."]
+        sheet = Sheet("Chỉ tiêu", INDICATOR_COLUMNS, _indicator_rows(result["rows"]), notes=notes)
+        return export_response(fmt, "chi-tieu", "Tình hình thực hiện các chỉ tiêu", as_of, [sheet])
     return result
 
 

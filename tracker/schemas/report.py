@@ -207,6 +207,7 @@ class PeriodicSchema(ma.Schema):
     extension_requests = fields.Nested(ExtensionRequestsSchema)
     backdated_facts = fields.Nested(BackdatedFactsSchema)
     own_report = fields.Dict(metadata={"description": "Whether the organisation's own report for the period was on time"})
+    indicators = fields.Nested(lambda: IndicatorReportSchema(), metadata={"description": "The subtree's indicators as of as_of"})
     changes_since_snapshot = fields.Nested(SnapshotChangesSchema)
 
 
@@ -283,3 +284,41 @@ class SnapshotSchema(ma.Schema):
                              metadata={"description": "SHA-256 (hex) of the stored bytes of each format"})
     size = fields.Function(lambda s: {"json": len(s.json_body), "csv": len(s.csv_body), "xlsx": len(s.xlsx_body)},
                            metadata={"description": "Bytes of each format"})
+
+
+class IndicatorReportQuerySchema(ma.Schema):
+    as_of = fields.Date(metadata={"description": "Default: today in Asia/Ho_Chi_Minh"})
+    organization_id = Id(metadata={"description": "Indicators reported by this organisation's subtree (values of those units only)"})
+    plan_id = Id()
+    format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
+
+
+class IndicatorRowSchema(ma.Schema):
+    indicator_id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    unit = fields.String()
+    kind = fields.String(metadata={"description": "numeric or milestone (yes/no: 1 = done)"})
+    direction = fields.String()
+    source_ref = fields.String(metadata={"description": "The plan item it comes from (II.1, III.5.1…)"})
+    units = fields.String(metadata={"description": "Codes of the reporting organisations"})
+    target_date = fields.Date(allow_none=True)
+    target_value = fields.Float(allow_none=True)
+    latest_on = fields.Date(allow_none=True)
+    latest_value = fields.Float(allow_none=True, metadata={"description": "Latest accepted value, rolled up across units"})
+    expected_value = fields.Float(allow_none=True, metadata={"description": "On the straight line from baseline to target, as of as_of"})
+    progress = fields.Float(allow_none=True, metadata={"description": "Share of the way from baseline to target"})
+    status = fields.String(metadata={"description": "achieved, on_track, at_risk, off_track or no_data"})
+    status_label = fields.String()
+    overdue_measurement = fields.Boolean(metadata={"description": "A reporting due date passed without an accepted value"})
+    last_due = fields.Date(allow_none=True)
+
+
+class IndicatorReportSchema(ma.Schema):
+    as_of = fields.Date()
+    tolerance = fields.Float()
+    rule = fields.String()
+    labels = fields.Dict()
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    overdue_measurements = fields.Integer()
+    rows = fields.List(fields.Nested(IndicatorRowSchema))
