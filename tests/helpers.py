@@ -8,9 +8,9 @@ from flask import request
 from sqlalchemy import func, select
 
 from tracker.extensions import db
-from tracker.models import Action, Assignment, AssignmentEvent, Organization, Plan, TaskGroup
+from tracker.models import Action, Assignment, AssignmentEvent, Indicator, IndicatorTarget, IndicatorUnit, Organization, Plan, TaskGroup
 
-MODELS = (Organization, Plan, TaskGroup, Action, Assignment, AssignmentEvent)
+MODELS = (Organization, Plan, TaskGroup, Action, Assignment, AssignmentEvent, Indicator, IndicatorTarget, IndicatorUnit)
 
 
 def row_counts() -> dict[str, int]:

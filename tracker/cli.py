@@ -45,12 +45,14 @@ def _run_import(raw: bytes, fmt: str, source: str) -> plan_import.ImportResult:
 def _report(result: plan_import.ImportResult) -> None:
     plan = result.plan
     click.echo(f"Kế hoạch {plan.code} ({plan.issue_date:%d/%m/%Y}) id={plan.id}: {result.plan_outcome}")
-    for name in ("organizations", "groups", "actions"):
+    for name in ("organizations", "groups", "actions", "indicators"):
         tally = getattr(result, name)
         click.echo(f"  {name}: {tally.created} created, {tally.updated} updated, {tally.unchanged} unchanged")
     click.echo(f"  assignments: {result.assignments['created']} created, {result.assignments['kept']} kept")
     if result.actions_not_in_file:
         click.echo(f"  kept, not in file: {', '.join(result.actions_not_in_file)}")
+    if result.indicators_not_in_file:
+        click.echo(f"  indicators kept, not in file: {', '.join(result.indicators_not_in_file)}")
 
 
 def _require_schema() -> None:

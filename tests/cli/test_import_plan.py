@@ -90,6 +90,26 @@ CASES = {
     ),
     "parent listed after child": (lambda d: d["organizations"].insert(0, d["organizations"].pop(2)), "organizations[0].parent"),
     "wrong format version": (lambda d: d.__setitem__("format", "tracker-plan/9"), "format"),
+    # Indicators (chỉ tiêu): CT-01 is indicators[0], CT-07 (a milestone) [6], CT-15 (three communes) [14], CT-16 [15].
+    "unknown indicator unit": (lambda d: d["indicators"][3]["units"].append("NO-SUCH-ORG"), "indicators[3].units[1]"),
+    "indicator unit twice": (lambda d: d["indicators"][14]["units"].append("DB-NGHIADAN"), "indicators[14].units[3]"),
+    "bad direction": (lambda d: d["indicators"][0].__setitem__("direction", "upwards"), "indicators[0].direction"),
+    "unknown indicator kind": (lambda d: d["indicators"][0].__setitem__("kind", "ratio"), "indicators[0].kind"),
+    "duplicate indicator code": (lambda d: d["indicators"][2].__setitem__("code", "CT-01"), "indicators[2].code"),
+    "bad indicator code": (lambda d: d["indicators"][2].__setitem__("code", "ct 03"), "indicators[2].code"),
+    "milestone target other than 0/1": (lambda d: d["indicators"][6]["targets"][0].__setitem__("value", 80), "indicators[6].targets[0].value"),
+    "no targets": (lambda d: d["indicators"][1].__setitem__("targets", []), "indicators[1].targets"),
+    "no units": (lambda d: d["indicators"][1].__setitem__("units", []), "indicators[1].units"),
+    "target value not a number": (lambda d: d["indicators"][3]["targets"][0].__setitem__("value", "trên 35"), "indicators[3].targets[0].value"),
+    "bad target date": (lambda d: d["indicators"][5]["targets"][2].__setitem__("date", "31/12/2027"), "indicators[5].targets[2].date"),
+    "two targets on one date": (lambda d: d["indicators"][5]["targets"][2].__setitem__("date", "2026-12-31"), "indicators[5].targets[2].date"),
+    "unknown indicator action": (lambda d: d["indicators"][15].__setitem__("action", "III.5.1.9"), "indicators[15].action"),
+    "bad indicator source": (lambda d: d["indicators"][15].__setitem__("source", "mục 5"), "indicators[15].source"),
+    "unknown rollup": (lambda d: d["indicators"][14].__setitem__("rollup", "median"), "indicators[14].rollup"),
+    "many units without a rollup": (lambda d: d["indicators"][14].__setitem__("rollup", "none"), "indicators[14].rollup"),
+    "impossible reporting day": (lambda d: d["indicators"][0].__setitem__("reporting", {"month": 2, "day": 30}), "indicators[0].reporting.day"),
+    "baseline after the first target": (
+        lambda d: d["indicators"][0].__setitem__("baseline", {"value": 40, "date": "2031-01-01"}), "indicators[0].baseline.date"),
 }
 
 
@@ -221,3 +241,65 @@ def test_deadlines_as_written(runner, session, tmp_path):
         ("IV.4", 2027): dt.date(2027, 6, 10),  # by 10/06 is the default
     }
     assert set(session.scalars(select(Assignment.assigned_on).join(Action).where(Action.plan_id == plan.id))) == {dt.date(2025, 2, 25)}
+
+
+def test_reimport_updates_indicators_in_place_and_keeps_measurements(runner, session, tmp_path, demo_doc):
+    """An indicator is keyed by (plan, code): a re-import changes its fields, targets and units in
+    place; its measurements are history and stay."""
+    from sqlalchemy import select
+
+    from tracker.models import Indicator, IndicatorTarget, IndicatorUnit, Measurement, Organization, Plan, User
+
+    plan_id = session.scalar(select(Plan.id).where(Plan.code == "KH-NQ57/HU"))
+    indicator_id = session.scalar(select(Indicator.id).where(Indicator.plan_id == plan_id, Indicator.code == "CT-01"))
+    orgs = dict(session.execute(select(Organization.code, Organization.id)).all())
+    admin_id = session.scalar(select(User.id).where(User.username == "admin"))
+    session.add(Measurement(indicator_id=indicator_id, organization_id=orgs["VPUB-KD"], measured_on=dt.date(2025, 11, 20), value=61.5,
+                            source="Báo cáo năm 2025", status="accepted", recorded_by_id=admin_id))
+    session.commit()
+    path = write(tmp_path, demo_doc)
+    unchanged = runner.invoke(args=["tracker", "import-plan", str(path)])
+    assert unchanged.exit_code == 0, unchanged.output
+    assert "indicators: 0 created, 0 updated, 16 unchanged" in unchanged.output
+
+    entry = demo_doc["indicators"][0]
+    entry["targets"] = [{"date": "2027-12-31", "value": 60}, {"date": "2030-12-31", "value": 85}]
+    entry["units"] = ["VPUB-KD", "PVHKHTT-KD"]
+    entry["rollup"] = "mean"
+    entry["baseline"] = {"value": 45, "date": "2024-12-31", "source": "Báo cáo của tỉnh"}
+    demo_doc["indicators"].pop(10)  # CT-11 leaves the file: kept, and said so
+    before = row_counts()
+    result = runner.invoke(args=["tracker", "import-plan", str(write(tmp_path, demo_doc))])
+    assert result.exit_code == 0, result.output
+    assert "indicators: 0 created, 1 updated, 14 unchanged" in result.output
+    assert "indicators kept, not in file: CT-11" in result.output
+    after = row_counts()
+    assert after["indicator"] == before["indicator"] and after["indicator_target"] == before["indicator_target"] + 1
+    assert after["indicator_unit"] == before["indicator_unit"] + 1
+    session.expire_all()
+    same = session.get(Indicator, indicator_id)
+    assert [(t.target_date, t.value) for t in same.targets] == [(dt.date(2027, 12, 31), 60), (dt.date(2030, 12, 31), 85)]
+    assert {u.organization_id for u in same.units} == {orgs["VPUB-KD"], orgs["PVHKHTT-KD"]}
+    assert (same.rollup, same.baseline_value, same.baseline_date) == ("mean", 45, dt.date(2024, 12, 31))
+    assert session.scalar(select(Measurement.value).where(Measurement.indicator_id == indicator_id)) == 61.5
+    assert session.scalar(select(IndicatorUnit.id).where(IndicatorUnit.indicator_id == indicator_id,
+                                                         IndicatorUnit.organization_id == orgs["VPUB-KD"])) is not None
+    assert session.scalar(select(IndicatorTarget.id).where(IndicatorTarget.indicator_id == indicator_id,
+                                                           IndicatorTarget.target_date == dt.date(2030, 12, 31))) is not None
+
+
+def test_indicators_of_a_new_plan_via_the_api(client, session, demo_doc):
+    """POST /plans/import takes the same format; a second identical import changes nothing."""
+    demo_doc["plan"]["code"] = "CT-KH/HU"
+    body = json.dumps(demo_doc, default=str, ensure_ascii=False)
+    first = client.post("/api/v1/plans/import", data=body, content_type="application/json")
+    assert first.status_code == 200, first.get_data(as_text=True)
+    assert first.get_json()["indicators"] == {"created": 16, "updated": 0, "unchanged": 0}
+    counts = row_counts()
+    second = client.post("/api/v1/plans/import", data=body, content_type="application/json")
+    assert second.get_json()["indicators"] == {"created": 0, "updated": 0, "unchanged": 16}
+    assert row_counts() == counts
+    plan_id = first.get_json()["plan"]["id"]
+    listed = client.get("/api/v1/indicators", query_string={"plan_id": plan_id, "page_size": 50}).get_json()
+    assert [i["code"] for i in listed] == [f"CT-{n:02d}" for n in range(1, 17)]
+    assert next(i for i in listed if i["code"] == "CT-16")["action_ref"] == "III.5.1.1"  # linked within its own plan

@@ -75,3 +75,5 @@ class ImportResultSchema(ma.Schema):
     actions = fields.Nested(TallySchema)
     assignments = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={"description": "created, kept"})
     actions_not_in_file = fields.List(fields.String(), metadata={"description": "Refs kept from an earlier import but absent from this file"})
+    indicators = fields.Nested(TallySchema)
+    indicators_not_in_file = fields.List(fields.String(), metadata={"description": "Indicator codes kept from an earlier import but absent from this file"})

@@ -9,6 +9,7 @@ import unicodedata
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from tracker.domain.indicators import Direction, Kind, Rollup
 from tracker.domain.plans import BOUNDS, ORG_CODE_PATTERN, REF_PATTERN, REPORT_PERIODS, valid_month_day
 from tracker.domain.vocabulary import OrganizationKind
 
@@ -101,12 +102,61 @@ class GroupEntrySchema(StrictSchema):
     actions = fields.List(fields.Nested(ActionEntrySchema), load_default=list)
 
 
+INDICATOR_CODE_PATTERN = r"^[A-Z0-9][A-Z0-9.-]{0,31}\Z"
+
+
+class BaselineSchema(StrictSchema):
+    value = fields.Float(required=True, allow_nan=False)
+    date = fields.Date(required=True)
+    source = NfcString(load_default=None, validate=validate.Length(max=2000))
+
+
+class IndicatorTargetEntrySchema(StrictSchema):
+    date = fields.Date(required=True)
+    value = fields.Float(required=True, allow_nan=False)
+
+
+class ReportingSchema(StrictSchema):
+    """When each unit reports its value: yearly, on a written day with its bound."""
+
+    month = fields.Integer(load_default=12, validate=validate.Range(1, 12))
+    day = fields.Integer(load_default=1, validate=validate.Range(1, 31))
+    bound = fields.String(load_default="before", validate=validate.OneOf(BOUNDS))
+
+    @ma.validates_schema
+    def _check(self, data, **kwargs):
+        if not valid_month_day(data["month"], data["day"]):
+            raise ma.ValidationError("Ngày không tồn tại trong tháng. No such day in that month.", "day")
+
+
+class IndicatorEntrySchema(StrictSchema):
+    code = fields.String(required=True, validate=validate.Regexp(
+        INDICATOR_CODE_PATTERN, error="Mã chỉ tiêu chỉ gồm A-Z, 0-9, '.' và '-' (ví dụ CT-01). Indicator codes use A-Z, 0-9, '.' and '-'."))
+    name = NfcString(required=True, validate=validate.Length(min=1, max=2000))
+    unit = NfcString(required=True, validate=validate.Length(min=1, max=64))
+    kind = fields.String(load_default=Kind.NUMERIC.value, validate=validate.OneOf([k.value for k in Kind]))
+    direction = fields.String(required=True, validate=validate.OneOf([d.value for d in Direction]))
+    source = fields.String(required=True, validate=validate.Regexp(REF_PATTERN, error="Mã mục không hợp lệ (ví dụ II.1, III.5.1). Invalid ref (e.g. II.1)."),
+                           metadata={"description": "The plan item the indicator comes from; linked to the action of that ref when there is one"})
+    action = fields.String(load_default=None, validate=validate.Regexp(REF_PATTERN, error="Mã mục không hợp lệ (ví dụ III.5.1.1). Invalid ref."),
+                           metadata={"description": "The action to link when it is not `source` itself (e.g. a split: III.5.1.1)"})
+    baseline = fields.Nested(BaselineSchema, load_default=None)
+    targets = fields.List(fields.Nested(IndicatorTargetEntrySchema), required=True, validate=validate.Length(
+        min=1, max=200, error="Cần ít nhất một chỉ tiêu có hạn (targets). At least one dated target is needed."))
+    units = fields.List(fields.String(), required=True, validate=validate.Length(
+        min=1, max=5000, error="Cần ít nhất một đơn vị báo cáo. At least one reporting unit is needed."))
+    rollup = fields.String(load_default=Rollup.NONE.value, validate=validate.OneOf([r.value for r in Rollup]))
+    reporting = fields.Nested(ReportingSchema, load_default=lambda: {"month": 12, "day": 1, "bound": "before"})
+    note = NfcString(load_default=None, validate=validate.Length(max=4000))
+
+
 class PlanFileSchema(StrictSchema):
     format = fields.String(required=True, validate=validate.Equal(FORMAT_VERSION, error=f"Định dạng phải là {FORMAT_VERSION}. Must be {FORMAT_VERSION}."))
     plan = fields.Nested(PlanMetaSchema, required=True)
     organizations = fields.List(fields.Nested(OrganizationEntrySchema), load_default=list)
     groups = fields.List(fields.Nested(GroupEntrySchema), load_default=list)
     duties = fields.List(fields.Nested(ActionEntrySchema), load_default=list)
+    indicators = fields.List(fields.Nested(IndicatorEntrySchema), load_default=list)
 
     @ma.pre_load
     def _drop_extensions(self, data, **kwargs):

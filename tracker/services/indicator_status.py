@@ -7,7 +7,7 @@ import datetime as dt
 from collections import defaultdict
 
 from sqlalchemy import Select, exists, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from tracker.domain.access import Principal
 from tracker.domain.indicators import DEFAULT_TOLERANCE, LABELS, Point, Spec, Standing, Target, roll_up, standing
@@ -17,15 +17,16 @@ from tracker.models import Indicator, IndicatorUnit, Measurement, Organization
 from tracker.services.access import subtree_ids, visible_organizations
 
 
-def visible_indicators(principal: Principal, organization_id: int | None = None) -> Select:
-    """Indicators with a reporting unit the caller sees (within `organization_id`'s subtree if given)."""
+def visible_indicators(principal: Principal, unit_ids: list[int] | None = None) -> Select:
+    """Indicators with a reporting unit the caller sees (one of `unit_ids` if given), with their
+    plan, targets and units, in one statement."""
     unit = select(IndicatorUnit.id).where(IndicatorUnit.indicator_id == Indicator.id,
                                           visible_organizations(principal, IndicatorUnit.organization_id))
-    if organization_id is not None:
-        unit = unit.where(IndicatorUnit.organization_id.in_(subtree_ids({organization_id})))
+    if unit_ids is not None:
+        unit = unit.where(IndicatorUnit.organization_id.in_(unit_ids))
     return (select(Indicator).where(exists(unit))
-            .options(selectinload(Indicator.plan), selectinload(Indicator.targets),
-                     selectinload(Indicator.units).selectinload(IndicatorUnit.organization))
+            .options(joinedload(Indicator.plan), joinedload(Indicator.targets),
+                     joinedload(Indicator.units).joinedload(IndicatorUnit.organization))
             .order_by(Indicator.plan_id, Indicator.code))
 
 
@@ -104,18 +105,19 @@ def report_row(indicator: Indicator, result: Standing) -> dict:
 
 def indicators_report(principal: Principal, *, as_of: dt.date, tolerance: float = DEFAULT_TOLERANCE,
                       organization_id: int | None = None, plan_id: int | None = None) -> dict:
-    if organization_id is not None and db.session.scalar(select(Organization.id).where(
-            Organization.id == organization_id, visible_organizations(principal, Organization.id))) is None:
-        raise NotFound("Không có đơn vị này trong phạm vi của bạn. No such organisation in your scope.", code="organization.not_found")
-    stmt = visible_indicators(principal, organization_id)
+    """Every indicator in scope (reported by `organization_id`'s subtree, with those units' values
+    only, if given): three statements whatever the number of indicators and measurements."""
+    unit_ids = None
+    if organization_id is not None:
+        unit_ids = list(db.session.scalars(select(Organization.id).where(
+            Organization.id.in_(subtree_ids({organization_id})), visible_organizations(principal, Organization.id))))
+        if organization_id not in unit_ids:
+            raise NotFound("Không có đơn vị này trong phạm vi của bạn. No such organisation in your scope.", code="organization.not_found")
+    stmt = visible_indicators(principal, unit_ids)
     if plan_id is not None:
         stmt = stmt.where(Indicator.plan_id == plan_id)
     indicators = list(db.session.scalars(stmt).unique())
-    unit_ids = None
-    if organization_id is not None:
-        unit_ids = set(db.session.scalars(select(Organization.id).where(
-            Organization.id.in_(subtree_ids({organization_id})), visible_organizations(principal, Organization.id))))
-    results = standings(indicators, as_of, tolerance=tolerance, unit_ids=unit_ids)
+    results = standings(indicators, as_of, tolerance=tolerance, unit_ids=set(unit_ids) if unit_ids is not None else None)
     rows = [report_row(i, results[i.id]) for i in indicators]
     counts: dict[str, int] = defaultdict(int)
     for row in rows:

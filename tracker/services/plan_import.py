@@ -16,11 +16,12 @@ import marshmallow as ma
 import yaml
 from sqlalchemy import select
 
+from tracker.domain.indicators import Kind, Rollup
 from tracker.domain.plans import cycles, group_number_of, last_permitted_day, occurrence_due_date, parent_ref, section_of
 from tracker.domain.text import fold
 from tracker.errors import ValidationFailed, flatten_errors
 from tracker.extensions import db
-from tracker.models import Action, Assignment, AssignmentEvent, Organization, Plan, TaskGroup
+from tracker.models import Action, Assignment, AssignmentEvent, Indicator, IndicatorTarget, IndicatorUnit, Organization, Plan, TaskGroup
 from tracker.schemas.plan_file import PlanFileSchema
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -137,9 +138,43 @@ def validate_plan_file(data: Any) -> dict:
         if section_of(action["ref"]) == "III":
             add(f"{path}.ref", "Nhiệm vụ mục III phải nằm trong groups. Section III actions belong under groups.")
         _check_action(action, path, refs, known, add)
+    _check_indicators(doc["indicators"], refs, known, add)
     if errors:
         _fail(errors)
     return doc
+
+
+def _check_indicators(indicators: list[dict], refs: set[str], known, add) -> None:
+    codes: set[str] = set()
+    for i, entry in enumerate(indicators):
+        path = f"indicators[{i}]"
+        if entry["code"] in codes:
+            add(f"{path}.code", f"Mã chỉ tiêu {entry['code']} bị trùng. Duplicate indicator code.")
+        codes.add(entry["code"])
+        if entry["action"] is not None and entry["action"] not in refs:
+            add(f"{path}.action", f"Kế hoạch không có nhiệm vụ {entry['action']}. No action with this ref in the plan.")
+        dates: set = set()
+        for ti, target in enumerate(entry["targets"]):
+            if target["date"] in dates:
+                add(f"{path}.targets[{ti}].date", "Hai chỉ tiêu cùng một ngày. Two targets on the same date.")
+            dates.add(target["date"])
+            if entry["kind"] == Kind.MILESTONE and target["value"] not in (0, 1):
+                add(f"{path}.targets[{ti}].value", "Chỉ tiêu dạng mốc (milestone) nhận 1 (hoàn thành) hoặc 0. A milestone's target is 1 (done) or 0.")
+        baseline = entry["baseline"]
+        if baseline is not None and entry["kind"] == Kind.MILESTONE and baseline["value"] not in (0, 1):
+            add(f"{path}.baseline.value", "Mốc (milestone) nhận 1 (hoàn thành) hoặc 0. A milestone's value is 1 (done) or 0.")
+        if baseline is not None and dates and baseline["date"] >= min(dates):
+            add(f"{path}.baseline.date", "Số liệu gốc phải trước chỉ tiêu đầu tiên. The baseline must precede the first target.")
+        seen: set[str] = set()
+        for ui, code in enumerate(entry["units"]):
+            if not known(code):
+                add(f"{path}.units[{ui}]", f"Không có đơn vị mã {code}. Unknown organisation code.")
+            elif code in seen:
+                add(f"{path}.units[{ui}]", f"Đơn vị {code} được nêu hai lần. Organisation listed twice.")
+            seen.add(code)
+        if entry["rollup"] == Rollup.NONE and len(entry["units"]) > 1:
+            add(f"{path}.rollup", "Nhiều đơn vị báo cáo cần cách tổng hợp sum, mean hoặc weighted_mean. "
+                                  "Several reporting units need a roll-up: sum, mean or weighted_mean.")
 
 
 def _referenced_codes(doc: dict) -> set[str]:
@@ -150,6 +185,8 @@ def _referenced_codes(doc: dict) -> set[str]:
     for action in _all_actions(doc):
         codes.update(action["lead"])
         codes.update(action["coordinating"])
+    for indicator in doc["indicators"]:
+        codes.update(indicator["units"])
     return codes
 
 
@@ -192,6 +229,8 @@ class ImportResult:
     actions: Tally = field(default_factory=Tally)
     assignments: dict[str, int] = field(default_factory=lambda: {"created": 0, "kept": 0})
     actions_not_in_file: list[str] = field(default_factory=list)
+    indicators: Tally = field(default_factory=Tally)
+    indicators_not_in_file: list[str] = field(default_factory=list)
 
 
 def _apply(obj: Any, values: dict) -> str:
@@ -298,8 +337,47 @@ def import_plan(doc: dict) -> ImportResult:
     result.actions_not_in_file = sorted(ref for ref in actions if ref not in file_refs)
 
     _create_default_assignments(entries, actions, orgs, result, assigned_on=plan.issue_date)
+    _import_indicators(doc["indicators"], plan, actions, orgs, result)
     db.session.flush()
     return result
+
+
+def _import_indicators(entries: list[dict], plan: Plan, actions: dict[str, Action], orgs: dict[str, Organization],
+                       result: ImportResult) -> None:
+    """Upsert indicators by (plan, code); targets and units follow the file. Measurements are
+    history and stay, whatever the file says now."""
+    existing = {i.code: i for i in db.session.scalars(select(Indicator).where(Indicator.plan_id == plan.id))}
+    for entry in entries:
+        baseline = entry["baseline"] or {}
+        reporting = entry["reporting"]
+        action = actions.get(entry["action"] or entry["source"])
+        indicator, outcome = _upsert(
+            Indicator,
+            {"plan": plan, "code": entry["code"]},
+            {
+                "name": entry["name"], "unit": entry["unit"], "kind": entry["kind"], "direction": entry["direction"],
+                "source_ref": entry["source"], "action": action,
+                "baseline_value": baseline.get("value"), "baseline_date": baseline.get("date"), "baseline_source": baseline.get("source"),
+                "rollup": entry["rollup"], "report_month": reporting["month"], "report_day": reporting["day"],
+                "report_bound": reporting["bound"], "note": entry["note"],
+                "search_key": fold(" ".join(filter(None, (entry["code"], entry["name"], entry["source"])))),
+            },
+            existing=existing.get(entry["code"]),
+        )
+        targets = sorted((t["date"], t["value"]) for t in entry["targets"])
+        if [(t.target_date, t.value) for t in indicator.targets] != targets:
+            indicator.targets = []
+            db.session.flush()  # the old rows go before new ones take their (indicator, date)
+            indicator.targets = [IndicatorTarget(target_date=date, value=value) for date, value in targets]
+            outcome = "updated" if outcome == "unchanged" else outcome
+        unit_ids = [orgs[code].id for code in entry["units"]]
+        if sorted(u.organization_id for u in indicator.units) != sorted(unit_ids):
+            keep = {u.organization_id: u for u in indicator.units if u.organization_id in unit_ids}
+            indicator.units = [keep.get(org_id) or IndicatorUnit(organization_id=org_id) for org_id in unit_ids]
+            outcome = "updated" if outcome == "unchanged" else outcome
+        result.indicators.count(outcome)
+    file_codes = {entry["code"] for entry in entries}
+    result.indicators_not_in_file = sorted(code for code in existing if code not in file_codes)
 
 
 def _refuse_cycles(doc: dict, orgs: dict[str, Organization]) -> None:
