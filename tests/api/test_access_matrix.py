@@ -21,7 +21,7 @@ from tests import evidence_files as files
 from tracker.cli import bundled_plan
 from tracker.domain.access import can_see_work_of
 from tracker.extensions import db
-from tracker.models import Action, Assignment, Organization, Plan, User
+from tracker.models import Action, Assignment, Indicator, IndicatorUnit, Organization, Plan, User
 from tracker.services.access import ancestor_ids, principal_of, visible_organizations
 
 ROLES = ["anonymous", "admin", "lanhdao.huyen", "lanhdao.ubnd", "canbo.vhkhtt", "canbo.noivu", "giamsat.tgdv"]
@@ -44,6 +44,7 @@ def ids(app):
             "a_vhkhtt": assignment_of("PVHKHTT-KD"),  # a department: under UBND-KD and HU-KD
             "a_tgdv": assignment_of("BTGDV-KD"),  # a party board: under HU-KD, not UBND-KD
             "plan": db.session.scalar(select(Plan.id).where(Plan.code == "KH-NQ57/HU")),
+            "indicator": dict(db.session.execute(select(Indicator.code, Indicator.id).join(Plan).where(Plan.code == "KH-NQ57/HU")).all()),
             "action": {ref: db.session.scalar(select(Action.id).where(Action.ref == ref)) for ref in ("III.1.1", "III.6.1", "IV.4.2")},
         }
 
@@ -124,6 +125,25 @@ MATRIX = [
     ("GET", "/api/v1/reports/periodic?organization_id={org:BTGDV-KD}&period=2026", None,
      expect({"anonymous": 401, "admin": 200, "lanhdao.huyen": 200, "giamsat.tgdv": 200}, 404)),
     ("GET", "/api/v1/reports/indicators", None, READ_ALL),
+    ("GET", "/api/v1/indicators", None, READ_ALL),
+    # CT-05 is reported by PVHKHTT-KD (a department under UBND-KD); CT-15 by the communes' party bodies (under HU-KD only).
+    ("GET", "/api/v1/indicators/{indicator:CT-05}", None, expect({"anonymous": 401, "canbo.noivu": 404}, 200)),
+    ("GET", "/api/v1/indicators/{indicator:CT-15}", None,
+     expect({"anonymous": 401, "admin": 200, "lanhdao.huyen": 200, "giamsat.tgdv": 200}, 404)),
+    # Measurements of indicators made in `scoped_ids`: m_ind reported by PVHKHTT-KD, m_ind_tgdv by BTGDV-KD.
+    ("GET", "/api/v1/indicators/{m_ind}/measurements", None, expect({"anonymous": 401, "canbo.noivu": 404}, 200)),
+    ("GET", "/api/v1/indicators/{m_ind_tgdv}/measurements", None,
+     expect({"anonymous": 401, "admin": 200, "lanhdao.huyen": 200, "giamsat.tgdv": 200}, 404)),
+    ("POST", "/api/v1/indicators/{m_ind}/measurements", {"measured_on": "2025-06-30", "value": 50, "source": "Báo cáo thống kê"},
+     expect({"anonymous": 401, "canbo.noivu": 404, "giamsat.tgdv": 403}, 201)),
+    ("POST", "/api/v1/indicators/{m_ind_tgdv}/measurements", {"measured_on": "2025-06-30", "value": 50, "source": "Báo cáo thống kê"},
+     expect({"anonymous": 401, "admin": 201, "lanhdao.huyen": 201, "giamsat.tgdv": 403}, 404)),
+    ("GET", "/api/v1/indicators/{m_ind}/measurements/{measurement}", None, expect({"anonymous": 401, "canbo.noivu": 404}, 200)),
+    ("POST", "/api/v1/indicators/{m_ind}/measurements/{measurement}/decision", {"decision": "accept"},
+     expect({"anonymous": 401, "admin": 200, "lanhdao.huyen": 200, "lanhdao.ubnd": 200, "canbo.noivu": 404}, 403)),
+    ("POST", "/api/v1/indicators/{m_ind}/measurements/{measurement}/evidence", "evidence-file",
+     expect({"anonymous": 401, "canbo.noivu": 404, "giamsat.tgdv": 403}, 201)),
+    ("GET", "/api/v1/measurement-evidence/{m_evidence}/content", None, expect({"anonymous": 401, "canbo.noivu": 404}, 200)),
     ("GET", "/api/v1/reports/snapshots", None, READ_ALL),
     ("POST", "/api/v1/reports/snapshots", {"kind": "periodic", "organization_id": "{org:PVHKHTT-KD}", "period": "2026-H1"},
      expect({"anonymous": 401, "admin": 201, "lanhdao.huyen": 201, "lanhdao.ubnd": 201, "canbo.noivu": 404}, 403)),
@@ -156,8 +176,9 @@ def evidence_upload() -> dict:
 
 
 @pytest.fixture
-def scoped_ids(client, auth, ids):
-    """`ids`, plus evidence uploaded in this test by canbo.vhkhtt to its agency's assignment."""
+def scoped_ids(client, auth, ids, session):
+    """`ids`, plus evidence uploaded in this test by canbo.vhkhtt to its agency's assignment, and
+    two indicators of this test's own (one measurement of the first, with evidence)."""
     response = client.post(f"/api/v1/assignments/{ids['a_vhkhtt']}/evidence", headers=auth("canbo.vhkhtt"), **evidence_upload())
     assert response.status_code == 201, response.get_data(as_text=True)
     extension = client.post(f"/api/v1/assignments/{ids['a_vhkhtt']}/extensions", headers=auth("canbo.vhkhtt"),
@@ -166,7 +187,22 @@ def scoped_ids(client, auth, ids):
     snapshot = client.post("/api/v1/reports/snapshots", headers=auth("admin"),
                            json={"kind": "periodic", "organization_id": ids["org"]["PVHKHTT-KD"], "period": "2026"})
     assert snapshot.status_code == 201, snapshot.get_data(as_text=True)
-    return {**ids, "evidence": response.get_json()["id"], "extension": extension.get_json()["id"], "snapshot": snapshot.get_json()["id"]}
+    indicators = {}
+    for key, unit in (("m_ind", "PVHKHTT-KD"), ("m_ind_tgdv", "BTGDV-KD")):
+        indicator = Indicator(plan_id=ids["plan"], code=f"T-MATRIX-{unit}", name="Chỉ tiêu kiểm thử", unit="%", kind="numeric",
+                              direction="at_least", source_ref="II.1", rollup="none")
+        indicator.units.append(IndicatorUnit(organization_id=ids["org"][unit]))
+        session.add(indicator)
+        session.commit()
+        indicators[key] = indicator.id
+    measurement = client.post(f"/api/v1/indicators/{indicators['m_ind']}/measurements", headers=auth("canbo.vhkhtt"),
+                              json={"measured_on": "2025-06-30", "value": 40, "source": "Báo cáo thống kê"})
+    assert measurement.status_code == 201, measurement.get_data(as_text=True)
+    m_evidence = client.post(f"/api/v1/indicators/{indicators['m_ind']}/measurements/{measurement.get_json()['id']}/evidence",
+                             headers=auth("canbo.vhkhtt"), **evidence_upload())
+    assert m_evidence.status_code == 201, m_evidence.get_data(as_text=True)
+    return {**ids, "evidence": response.get_json()["id"], "extension": extension.get_json()["id"], "snapshot": snapshot.get_json()["id"],
+            **indicators, "measurement": measurement.get_json()["id"], "m_evidence": m_evidence.get_json()["id"]}
 
 
 def resolve_body(body, ids):

@@ -98,3 +98,22 @@ def test_exports_and_the_periodic_report(client, auth, indicators):
     assert report["indicators"]["as_of"] == report["as_of"] == "2026-12-31"
     assert codes["T-DONE"]["status"] == "on_track"  # not done yet, due that very day
     assert "T-RATE" not in codes  # reported by the communes, not by this department
+
+
+def test_an_accepted_correction_replaces_the_value_it_corrects(client, auth, session, indicators):
+    milestone = session.get(Indicator, indicators["milestone"])
+    unit = indicators["orgs"]["PNV-KD"]
+    recorder = session.scalar(select(User.id).where(User.username == "admin"))
+    # The unit first reported "done" on 01/03/2027 by mistake; a correction dated earlier says it was not.
+    mistaken = Measurement(indicator=milestone, organization_id=unit, measured_on=dt.date(2027, 3, 1), value=1.0,
+                           source="Báo cáo nhầm", status="accepted", recorded_by_id=recorder)
+    session.add(mistaken)
+    session.commit()
+    mistaken_id = mistaken.id
+    assert rows_by_code(client.get(f"/api/v1/reports/indicators?as_of={AS_OF}", headers=auth("admin")).get_json())[
+        "T-DONE"]["status"] == "achieved"
+    session.add(Measurement(indicator_id=indicators["milestone"], organization_id=unit, measured_on=dt.date(2027, 2, 1), value=0.0,
+                            source="Đính chính", status="accepted", recorded_by_id=recorder, corrects_id=mistaken_id))
+    session.commit()
+    row = rows_by_code(client.get(f"/api/v1/reports/indicators?as_of={AS_OF}", headers=auth("admin")).get_json())["T-DONE"]
+    assert row["status"] == "off_track" and row["latest_on"] == "2027-02-01"

@@ -2,13 +2,15 @@
 
 from flask import Flask
 
-from tracker.api import actions, assignments, auth, evidence, health, meta, organizations, plans, reports, security, users
+from tracker.api import (
+    actions, assignments, auth, evidence, health, indicators, measurements, meta, organizations, plans, reports, security, users,
+)
 
 API_PREFIX = "/api/v1"
 
 
 def register_blueprints(app: Flask, api) -> None:
     security.init_app(app)
-    for module in (health, meta, auth, users, organizations, plans, actions, assignments, evidence, reports):
+    for module in (health, meta, auth, users, organizations, plans, actions, assignments, evidence, reports, indicators, measurements):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.URL_PREFIX)
     health.register_root_probes(app)

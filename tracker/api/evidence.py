@@ -75,7 +75,7 @@ def evidence_detail(evidence_id):
 @blp.alt_response(410, description="Withdrawn and purged")
 def evidence_content(evidence_id):
     """Download evidence: always an attachment, never rendered inline"""
-    return _download_response(evidence.open_content(current_principal(), evidence_id))
+    return download_response(evidence.open_content(current_principal(), evidence_id))
 
 
 @blp.route("/evidence/<int:evidence_id>/withdraw", methods=["POST"])
@@ -92,7 +92,7 @@ def withdraw(data, evidence_id):
 
 
 
-def _download_response(content: evidence.Content):
+def download_response(content: evidence.Content):
     """An attachment with an RFC 6266/5987 file name, a strong ETag from the hash, and ranges."""
     record = content.evidence
     response = Response(wrap_file(request.environ, content.reader), mimetype=record.media_type, direct_passthrough=True)

@@ -23,7 +23,7 @@ from tracker.domain.evidence import ZIP_MAGIC, EvidenceRejected, check_content, 
 from tracker.domain.vocabulary import Status
 from tracker.errors import AppError, Conflict, Forbidden, NotFound
 from tracker.extensions import db
-from tracker.models import Assignment, Evidence
+from tracker.models import Assignment, Evidence, MeasurementEvidence
 from tracker.models.base import utcnow
 from tracker.services import history
 from tracker.services.access import ancestor_ids, visible_organizations
@@ -90,6 +90,8 @@ def _quota_check(organization_id: int, size: int) -> None:
         select(func.coalesce(func.sum(Evidence.size), 0)).where(
             Evidence.organization_id == organization_id, Evidence.content_purged_at.is_(None)
         )
+    ) + db.session.scalar(  # measurements' evidence lives in the same store
+        select(func.coalesce(func.sum(MeasurementEvidence.size), 0)).where(MeasurementEvidence.organization_id == organization_id)
     )
     if used + size > quota:
         raise _reject(
@@ -102,13 +104,25 @@ def _quota_check(organization_id: int, size: int) -> None:
 
 @dataclass
 class Upload:
-    evidence: Evidence
+    evidence: Evidence | MeasurementEvidence
     blob_created: bool  # this request stored the content: undo it if the commit fails
 
 
-def add_evidence(assignment: Assignment, staged: StagedUpload | None, filename: str | None,
-                 description: str | None, actor_id: int) -> Upload:
-    """Check the staged upload, store its content, and record it (flushed, not committed)."""
+@dataclass
+class StoredBlob:
+    """An upload that passed every check and is in the store, not yet recorded."""
+
+    sha256: str
+    size: int
+    media_type: str
+    name: str
+    created: bool  # this request stored the content: undo it if recording fails
+
+
+def store_upload(staged: StagedUpload | None, filename: str | None, organization_id: int, context: str) -> StoredBlob:
+    """Check a staged upload (name, size, type by content, archives, the organisation's quota) and
+    put its content in the store. The caller records it, and calls `discard_if_unreferenced` if
+    that fails. `context` names the owner in the log."""
     if staged is None:
         raise _reject("evidence.file_missing", "Thiếu tệp (trường `file`). No file part named `file`.")
     try:
@@ -122,26 +136,34 @@ def add_evidence(assignment: Assignment, staged: StagedUpload | None, filename: 
         kind = check_content(extension, sniff(staged.head, facts.members if facts else None, facts.mimetype if facts else None))
     except EvidenceRejected as rejected:
         raise _reject(rejected.code, rejected.detail, **rejected.extra) from None
-    _quota_check(assignment.organization_id, staged.size)
+    _quota_check(organization_id, staged.size)
 
     sha256 = staged.hexdigest()
     storage = current_storage()
     try:
         created = storage.put(staged, sha256)
     except StorageError:
-        log.exception("evidence storage failed for assignment %s", assignment.id)
+        log.exception("evidence storage failed for %s", context)
         raise AppError("Kho lưu trữ minh chứng tạm thời không ghi được; vui lòng thử lại. Evidence storage is unavailable; try again.",
                        code="evidence.storage_unavailable", status=503, headers={"Retry-After": "30"}) from None
+    return StoredBlob(sha256, staged.size, kind.media_type, name, created)
+
+
+def add_evidence(assignment: Assignment, staged: StagedUpload | None, filename: str | None,
+                 description: str | None, actor_id: int) -> Upload:
+    """Check the staged upload, store its content, and record it (flushed, not committed)."""
+    blob = store_upload(staged, filename, assignment.organization_id, f"assignment {assignment.id}")
+    sha256, name, created = blob.sha256, blob.name, blob.created
     try:
         evidence = Evidence(
-            assignment=assignment, organization_id=assignment.organization_id, sha256=sha256, size=staged.size,
-            media_type=kind.media_type, original_name=name, description=description, uploaded_by_id=actor_id,
+            assignment=assignment, organization_id=assignment.organization_id, sha256=sha256, size=blob.size,
+            media_type=blob.media_type, original_name=name, description=description, uploaded_by_id=actor_id,
         )
         db.session.add(evidence)
         db.session.flush()
         history.record(
             assignment, "evidence_added", actor_id=actor_id,
-            new={"evidence_id": evidence.id, "name": name, "sha256": sha256, "size": staged.size}, note=description,
+            new={"evidence_id": evidence.id, "name": name, "sha256": sha256, "size": blob.size}, note=description,
         )
         db.session.flush()
     except Exception:
@@ -155,7 +177,7 @@ def discard_if_unreferenced(sha256: str, created: bool) -> None:
     db.session.rollback()
     if not created:
         return
-    if db.session.scalar(select(Evidence.id).where(Evidence.sha256 == sha256).limit(1)) is None:
+    if not _referenced(sha256):
         try:
             current_storage().delete(sha256)
         except StorageError:
@@ -163,7 +185,15 @@ def discard_if_unreferenced(sha256: str, created: bool) -> None:
     db.session.rollback()
 
 
-def commit_upload(upload: Upload) -> Evidence:
+def _referenced(sha256: str) -> bool:
+    """Whether any record, of an assignment's or a measurement's evidence, uses this content."""
+    return any(
+        db.session.scalar(select(model.id).where(model.sha256 == sha256).limit(1)) is not None
+        for model in (Evidence, MeasurementEvidence)
+    )
+
+
+def commit_upload(upload: Upload) -> Evidence | MeasurementEvidence:
     """The request's one commit; if it fails, the new blob goes too."""
     sha256 = upload.evidence.sha256
     try:
@@ -206,11 +236,16 @@ def open_content(principal: Principal, evidence_id: int) -> Content:
     if evidence.content_purged_at is not None:
         raise AppError("Nội dung minh chứng đã bị xóa sau khi rút. The content was purged after withdrawal.",
                        code="evidence.purged", status=410)
+    return open_stored(evidence, f"evidence {evidence_id}")
+
+
+def open_stored(record, context: str) -> Content:
+    """The stored content of a record (an assignment's or a measurement's evidence), for download."""
     try:
         storage = current_storage()
-        return Content(evidence, storage.size(evidence.sha256), storage.open(evidence.sha256))
+        return Content(record, storage.size(record.sha256), storage.open(record.sha256))
     except StorageError:
-        log.exception("evidence %s content unreadable", evidence_id)
+        log.exception("%s content unreadable", context)
         raise AppError("Không đọc được nội dung minh chứng. The content cannot be read now.",
                        code="evidence.storage_unavailable", status=503, headers={"Retry-After": "30"}) from None
 
@@ -246,6 +281,7 @@ def purge_withdrawn(older_than_days: int = 0) -> list[str]:
     db.session.commit()
     shas = {e.sha256 for e in candidates}
     live = set(db.session.scalars(select(Evidence.sha256).where(Evidence.sha256.in_(shas), Evidence.content_purged_at.is_(None))))
+    live |= set(db.session.scalars(select(MeasurementEvidence.sha256).where(MeasurementEvidence.sha256.in_(shas))))
     removed = sorted(shas - live)
     for sha256 in removed:
         current_storage().delete(sha256)
@@ -272,6 +308,7 @@ class StoreReport:
 def check_store(*, verify_hashes: bool = False, repair: bool = False) -> StoreReport:
     storage = current_storage()
     live = set(db.session.scalars(select(Evidence.sha256).where(Evidence.content_purged_at.is_(None)).distinct()))
+    live |= set(db.session.scalars(select(MeasurementEvidence.sha256).distinct()))
     stored = set(storage.keys())
     report = StoreReport(missing=sorted(live - stored), orphans=sorted(stored - live))
     if verify_hashes:

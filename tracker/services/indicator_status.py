@@ -7,7 +7,7 @@ import datetime as dt
 from collections import defaultdict
 
 from sqlalchemy import Select, exists, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from tracker.domain.access import Principal
 from tracker.domain.indicators import DEFAULT_TOLERANCE, LABELS, Point, Spec, Standing, Target, roll_up, standing
@@ -15,6 +15,9 @@ from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.models import Indicator, IndicatorUnit, Measurement, Organization
 from tracker.services.access import subtree_ids, visible_organizations
+
+
+_Correction = aliased(Measurement, name="correction")
 
 
 def visible_indicators(principal: Principal, unit_ids: list[int] | None = None) -> Select:
@@ -42,14 +45,16 @@ def spec_of(indicator: Indicator) -> Spec:
 
 def series(indicators: list[Indicator], as_of: dt.date, unit_ids: set[int] | None = None) -> dict[int, list[Point]]:
     """Accepted values per indicator, one point per day: each unit's latest accepted value on or
-    before that day, rolled up with the indicator's rule (only days every unit has reported by)."""
+    before that day, rolled up with the indicator's rule (only days every unit has reported by).
+    A value corrected by an accepted correction no longer counts."""
     if not indicators:
         return {}
     by_id = {i.id: i for i in indicators}
     rows = db.session.execute(
         select(Measurement.indicator_id, Measurement.organization_id, Measurement.measured_on, Measurement.value,
                Measurement.numerator, Measurement.denominator)
-        .where(Measurement.indicator_id.in_(list(by_id)), Measurement.status == "accepted", Measurement.measured_on <= as_of)
+        .where(Measurement.indicator_id.in_(list(by_id)), Measurement.status == "accepted", Measurement.measured_on <= as_of,
+               ~exists().where(_Correction.corrects_id == Measurement.id, _Correction.status == "accepted"))
         .order_by(Measurement.indicator_id, Measurement.measured_on, Measurement.id)
     ).all()
     grouped: dict[int, list] = defaultdict(list)
