@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from tests.helpers import assert_problem
+from tracker.api.reports import OWN_REPORT_LABELS
 from tracker.models import Action, Assignment, AssignmentEvent, Extension
 
 TODAY = dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
@@ -255,6 +256,8 @@ def test_periodic_report_counts_late_requests_and_back_dated_facts(client, auth,
     headers = [cell for row in book["Tổng hợp"].iter_rows(values_only=True) for cell in row if cell]
     assert "Tỷ lệ hoàn thành / đến hạn" in headers and "Tỷ lệ quá hạn / đến hạn" in headers
     assert any(isinstance(c, str) and c.startswith("Sự việc được ghi lùi ngày trong kỳ") for c in headers)
+    own = next(c for c in headers if isinstance(c, str) and c.startswith("Báo cáo của đơn vị cho kỳ này: "))
+    assert own.split(": ", 1)[1] in OWN_REPORT_LABELS.values()  # in Vietnamese, not the state's code
 
 
 def test_officers_see_only_their_own_periodic_report(client, auth, org):

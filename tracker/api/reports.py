@@ -203,12 +203,19 @@ def _periodic_document(args: dict, *, full_lists: bool) -> tuple[dict, str, str,
     return result, f"bao-cao-{kind}-{period.year}-{result['organization']['code']}", title, result["as_of"]
 
 
+OWN_REPORT_LABELS = {
+    "not_required": "không có nhiệm vụ báo cáo", "pending": "chưa đến hạn", "overdue": "quá hạn, chưa nộp",
+    "on_time": "đã nộp đúng hạn", "late": "nộp muộn", "submitted_on_time": "đã gửi đúng hạn, chờ duyệt",
+    "submitted_late": "gửi muộn, chờ duyệt",
+}
+
+
 def _periodic_sheets(result: dict) -> list[Sheet]:
     own = result["own_report"]
     backdated = result["backdated_facts"]
     requests = result["extension_requests"]
     notes = [
-        f"Báo cáo của đơn vị cho kỳ này: {own['state']}",
+        f"Báo cáo của đơn vị cho kỳ này: {OWN_REPORT_LABELS.get(own['state'], own['state'])}",
         f"Hoàn thành trong kỳ: {result['summary'].get('completed_in_period', 0)}",
         f"Đề nghị gia hạn trong kỳ: {requests['count']} (sau khi đã quá hạn: {requests['requested_after_due']})",
         f"Sự việc được ghi lùi ngày trong kỳ: {backdated['count']}",
