@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from tracker.domain.indicators import (
     Direction, Kind, Point, Rollup, Spec, Status, Target, applicable_target, meets, roll_up, standing,
@@ -73,6 +73,7 @@ DAYS = st.dates(BASE, dt.date(2032, 12, 31))
 
 
 @settings(max_examples=400, deadline=None, derandomize=True)
+@example(direction=Direction.AT_LEAST, baseline=1.8671875, target=2.0, series=[(BASE, 1.8671875)], as_of=BASE, tolerance=0.0)
 @given(direction=DIRECTIONS, baseline=VALUES, target=VALUES, series=st.lists(st.tuples(DAYS, VALUES), max_size=8), as_of=DAYS,
        tolerance=st.floats(0, 0.5))
 def test_status_rule_over_generated_series(direction, baseline, target, series, as_of, tolerance):

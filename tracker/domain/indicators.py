@@ -169,7 +169,7 @@ def standing(spec: Spec, points: list[Point], as_of: dt.date, *, tolerance: floa
         status = Status.AT_RISK
     else:
         status = Status.OFF_TRACK
-    return Standing(status, latest, target, round(expected, 6), _progress(spec, known, target, latest), overdue, last_due)
+    return Standing(status, latest, target, expected, _progress(spec, known, target, latest), overdue, last_due)
 
 
 def _start(spec: Spec, known: list[Point]) -> tuple[float, dt.date]:

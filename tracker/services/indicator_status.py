@@ -102,7 +102,7 @@ def report_row(indicator: Indicator, result: Standing) -> dict:
         "target_value": result.target.value if result.target else None,
         "latest_on": result.latest.measured_on if result.latest else None,
         "latest_value": round(result.latest.value, 4) if result.latest else None,
-        "expected_value": result.expected, "progress": result.progress,
+        "expected_value": round(result.expected, 4) if result.expected is not None else None, "progress": result.progress,
         "status": result.status.value, "status_label": LABELS[result.status]["vi"],
         "overdue_measurement": result.overdue_measurement, "last_due": result.last_due,
     }
