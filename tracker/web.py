@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 
 import marshmallow as ma
 import orjson
-from flask import Flask, Request, g, request
+from flask import Flask, Request, Response, g, request
 from flask.signals import appcontext_tearing_down, request_tearing_down
 from flask.json.provider import JSONProvider
 from werkzeug.routing import IntegerConverter
@@ -141,6 +141,8 @@ class Blueprint(SmorestBlueprint):
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 50, "max_page_size": 200}
 
     def _set_pagination_metadata(self, page_params, result, headers):
+        if isinstance(result, Response):  # an export (CSV, XLSX) holds every row: it is not a page
+            return result, headers
         result, headers = super()._set_pagination_metadata(page_params, result, headers)
         meta = self._make_pagination_metadata(page_params.page, page_params.page_size, page_params.item_count)
         links = []
@@ -263,8 +265,13 @@ def init_app(app: Flask) -> None:
         return response
 
 
+def transliterate(text: str) -> str:
+    """Vietnamese text in ASCII letters: the marks dropped, Đ/đ (not a D with a mark) as D/d."""
+    text = text.replace("Đ", "D").replace("đ", "d")
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+
+
 def content_disposition(filename: str) -> str:
     """`attachment` with an ASCII fallback and the exact UTF-8 name (RFC 6266 / RFC 5987)."""
-    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
-    ascii_name = re.sub(r'[^A-Za-z0-9._ -]', "_", ascii_name).strip() or "download"
+    ascii_name = re.sub(r'[^A-Za-z0-9._ -]', "_", transliterate(filename)).strip() or "download"
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"

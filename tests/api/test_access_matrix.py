@@ -125,6 +125,9 @@ MATRIX = [
     ("GET", "/api/v1/reports/periodic?organization_id={org:BTGDV-KD}&period=2026", None,
      expect({"anonymous": 401, "admin": 200, "lanhdao.huyen": 200, "giamsat.tgdv": 200}, 404)),
     ("GET", "/api/v1/reports/indicators", None, READ_ALL),
+    # Everyone signed in; each sees the rows that involve their scope (tests/api/test_responsibility.py).
+    ("GET", "/api/v1/reports/responsibility?plan_id={plan}", None, READ_ALL),
+    ("GET", "/api/v1/reports/responsibility?plan_id={plan}&format=docx", None, READ_ALL),
     ("GET", "/api/v1/indicators", None, READ_ALL),
     # CT-05 is reported by PVHKHTT-KD (a department under UBND-KD); CT-15 by the communes' party bodies (under HU-KD only).
     ("GET", "/api/v1/indicators/{indicator:CT-05}", None, expect({"anonymous": 401, "canbo.noivu": 404}, 200)),

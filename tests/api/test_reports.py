@@ -154,10 +154,9 @@ def test_csv_export(client, auth, known):
     assert response.data.startswith(b"\xef\xbb\xbf")
     assert "nhiem-vu-qua-han_2026-11-24.csv" in response.headers["Content-Disposition"]
     lines = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
-    assert lines[0] == ["Danh sách nhiệm vụ chưa hoàn thành, quá hạn"] and lines[1] == ["Tính đến ngày: 24/11/2026"]
-    header = lines[2]
-    assert "Hạn hiện tại" in header and "Số ngày quá hạn" in header
-    data = lines[3:]
+    header = lines[0]  # the header first: the title and as_of are in the file name
+    assert header[0] == "Mã phân công" and "Hạn hiện tại" in header and "Số ngày quá hạn" in header
+    data = lines[1:]
     assert len(data) == 2
     assert data[0][header.index("Hạn hiện tại")] == days(-2).strftime("%d/%m/%Y")
     assert data[0][header.index("Đơn vị")] == "Đơn vị thử nghiệm"
@@ -194,11 +193,15 @@ def test_summary_and_scorecard_exports(client, auth, known, tmp_path):
     path.write_bytes(summary.data)
     sheet = load_workbook(path).active
     values = [[c.value for c in row] for row in sheet.iter_rows()]
-    header_index = next(i for i, row in enumerate(values) if row[0] == "Đơn vị / nhóm")
+    header_index = next(i for i, row in enumerate(values) if row[0] == "Đơn vị")
+    header = values[header_index]
     by_label = {row[0]: row for row in values[header_index + 1:]}
-    assert by_label["Đơn vị thử nghiệm"][1] == 8
-    assert by_label["Tổng cộng"][1] == 8
-    assert sheet.cell(row=header_index + 2, column=values[header_index].index("Tỷ lệ đúng hạn") + 1).number_format == "0.0%"
+    subtree = header.index("Tổng cả đơn vị trực thuộc")
+    assert by_label["Đơn vị thử nghiệm"][subtree] == 8  # the root with its subtree, apart from the columns that add up
+    assert by_label["Tổng cộng"][subtree] == 8
+    assert by_label["Tổng cộng"][1] == sum(row[1] for label, row in by_label.items() if label != "Tổng cộng") == 8
+    rate = header.index("Tỷ lệ đúng hạn – cả đơn vị trực thuộc") + 1
+    assert sheet.cell(row=header_index + 2, column=rate).number_format == "0.0%"
     card = client.get("/api/v1/reports/scorecard?year=2026&format=csv&as_of=2026-11-24", headers=auth("admin"), buffered=True)
     assert card.data.startswith(b"\xef\xbb\xbf") and "Xếp hạng" in card.data.decode("utf-8-sig")
 

@@ -165,7 +165,7 @@ def xlsx_rows(response, tmp_path) -> tuple[list[str], list[tuple], object]:
 
 def csv_rows(response) -> tuple[list[str], list[list[str]]]:
     lines = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
-    return lines[2], lines[3:]
+    return lines[0], lines[1:]  # the header first
 
 
 def test_overdue_xlsx_shows_local_time(client, auth, session, org, target, tmp_path):

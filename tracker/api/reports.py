@@ -11,6 +11,8 @@ from flask.views import MethodView
 
 from tracker.api.exports import Column, Sheet, export_filename, export_response, render_bytes, stored_response
 from tracker.api.security import current_principal, login_required
+from tracker.documents import labels
+from tracker.documents import docx_report
 from tracker.domain.classification import LABELS as CLASS_LABELS, TaskClass
 from tracker.extensions import db
 from tracker.schemas.report import (
@@ -21,6 +23,10 @@ from tracker.schemas.report import (
 from tracker.services import clock, indicator_status, reports, snapshots
 from tracker.services.pagination import RowPage, SQLPage
 from tracker.web import Blueprint
+from tracker.documents import responsibility as responsibility_document
+from tracker.schemas.report import ResponsibilityQuerySchema, ResponsibilitySchema
+from tracker.services import responsibility
+from tracker.web import content_disposition
 
 URL_PREFIX = "/reports"
 blp = Blueprint("reports", __name__, description="Báo cáo: overdue lists, summaries, scorecards, periodic reports")
@@ -43,14 +49,14 @@ ROW_COLUMNS = [
     Column("action_title", "Nhiệm vụ", "text", 40),
     Column("organization_name", "Đơn vị", "text", 32),
     Column("parent_organization_name", "Đơn vị cấp trên", "text", 26),
-    Column("role", "Vai trò", "text", 12),
+    Column("role", "Vai trò", "text", 10, labels=labels.ROLE),
     Column("owner_name", "Người phụ trách", "text", 22),
     Column("owner_phone", "Điện thoại", "text", 14),
     Column("owner_email", "Thư điện tử", "text", 26),
     Column("original_due_date", "Hạn ban đầu", "date", 12),
     Column("due_date", "Hạn hiện tại", "date", 12),
     Column("days_overdue", "Số ngày quá hạn", "int", 10),
-    Column("status", "Trạng thái", "text", 14),
+    Column("status", "Trạng thái", "text", 14, labels=labels.STATUS),
     Column("progress", "Tiến độ (%)", "int", 9),
     Column("last_updated_at", "Cập nhật lần cuối", "datetime", 17),
 ]
@@ -73,8 +79,8 @@ INDICATOR_COLUMNS = [
 ]
 BACKDATED_COLUMNS = [
     Column("action_ref", "Mục", "text", 10),
-    Column("organization_code", "Đơn vị", "text", 16),
-    Column("status", "Trạng thái", "text", 12),
+    Column("organization_code", "Mã đơn vị", "text", 16),
+    Column("status", "Trạng thái", "text", 14, labels=labels.STATUS),
     Column("effective_on", "Ngày hiệu lực", "date", 12),
     Column("recorded_at", "Thời điểm ghi nhận", "datetime", 17),
     Column("days_back", "Số ngày ghi lùi", "int", 9),
@@ -83,9 +89,9 @@ BACKDATED_COLUMNS = [
 ]
 COUNT_COLUMNS = [
     Column("label", "Đơn vị / nhóm", "text", 40),
-    Column("total", "Tổng số", "int", 9),
-    *(Column(task_class.value, CLASS_LABELS[task_class]["vi"], "int", 14) for task_class in TaskClass),
-    Column("due_soon", "Sắp đến hạn", "int", 10),
+    Column("total", "Tổng số", "int", 9, sums=True),
+    *(Column(task_class.value, CLASS_LABELS[task_class]["vi"], "int", 14, sums=True) for task_class in TaskClass),
+    Column("due_soon", "Sắp đến hạn", "int", 10, sums=True),
     Column("completion_rate", "Tỷ lệ hoàn thành", "rate", 12),
     Column("on_time_rate", "Tỷ lệ đúng hạn", "rate", 12),
     Column("overdue_rate", "Tỷ lệ quá hạn", "rate", 12),
@@ -95,10 +101,10 @@ COUNT_COLUMNS = [
 SCORE_COLUMNS = [
     Column("rank", "Xếp hạng", "int", 8),
     Column("organization_name", "Đơn vị", "text", 36),
-    Column("assigned", "Số nhiệm vụ", "int", 10),
-    Column("completed_on_time", "Hoàn thành đúng hạn", "int", 12),
-    Column("completed_late", "Hoàn thành quá hạn", "int", 12),
-    Column("overdue", "Quá hạn", "int", 9),
+    Column("assigned", "Số nhiệm vụ", "int", 10, sums=True),
+    Column("completed_on_time", "Hoàn thành đúng hạn", "int", 12, sums=True),
+    Column("completed_late", "Hoàn thành quá hạn", "int", 12, sums=True),
+    Column("overdue", "Quá hạn", "int", 9, sums=True),
     Column("on_time_rate", "Tỷ lệ đúng hạn", "rate", 12),
     Column("completion_rate_of_due", "Tỷ lệ hoàn thành / đến hạn", "rate", 13),
     Column("overdue_rate_of_due", "Tỷ lệ quá hạn / đến hạn", "rate", 13),
@@ -107,7 +113,7 @@ SCORE_COLUMNS = [
 ]
 EXTENSION_COLUMNS = [
     Column("action_ref", "Mục", "text", 10),
-    Column("organization_code", "Đơn vị", "text", 16),
+    Column("organization_code", "Mã đơn vị", "text", 16),
     Column("previous_due_date", "Hạn trước", "date", 12),
     Column("new_due_date", "Hạn mới", "date", 12),
     Column("reason", "Lý do", "text", 40),
@@ -118,8 +124,29 @@ def _count_rows(rows: list[dict]) -> list[dict]:
     return [{**row, **row["counts"]} for row in rows]
 
 
+# By organisation, a parent's row in JSON counts its whole subtree; in a sheet the columns that add up
+# are each unit's own assignments, and the subtree's figures stand apart, labelled as such.
+SUBTREE = "cả đơn vị trực thuộc"
+ORGANIZATION_COUNT_COLUMNS = [
+    Column("label", "Đơn vị", "text", 36),
+    Column("own_total", "Nhiệm vụ của đơn vị: tổng số", "int", 11, sums=True),
+    *(Column(f"own_{task_class.value}", CLASS_LABELS[task_class]["vi"], "int", 13, sums=True) for task_class in TaskClass),
+    Column("total", f"Tổng {SUBTREE}", "int", 12),
+    Column("overdue", f"Quá hạn – {SUBTREE}", "int", 12),
+    Column("due_soon", f"Sắp đến hạn – {SUBTREE}", "int", 12),
+    *(Column(c.key, f"{c.heading} – {SUBTREE}", "rate", 14) for c in COUNT_COLUMNS if c.kind == "rate"),
+]
+SUMMARY_NAMES = {"organization": "don-vi", "group": "nhom-nhiem-vu", "plan": "ke-hoach", "owner": "nguoi-phu-trach"}
+
+
+def _organization_count_rows(rows: list[dict]) -> list[dict]:
+    return [{**row, "overdue": row["counts"][TaskClass.OVERDUE.value], "own_total": sum(row["own"].values()),
+             **{f"own_{key}": count for key, count in row["own"].items()}} for row in rows]
+
+
 def _basis_notes(rate_bases: dict) -> list[str]:
-    return [f"{name}: {basis}" for name, basis in rate_bases.items()]
+    """How the rates are computed, in Vietnamese (JSON keeps its `rate_bases`)."""
+    return labels.rate_notes(rate_bases)
 
 
 @blp.route("/overdue")
@@ -146,12 +173,20 @@ def _summary_document(args: dict) -> tuple[dict, str, str, dt.date]:
     args = dict(args)
     as_of = args.pop("as_of", None) or clock.today()
     result = reports.summary(current_principal(), as_of=as_of, **args)
-    return result, f"tong-hop-theo-{args['by']}", "Tổng hợp kết quả thực hiện nhiệm vụ", as_of
+    return result, f"tong-hop-theo-{SUMMARY_NAMES[args['by']]}", "Tổng hợp kết quả thực hiện nhiệm vụ", as_of
 
 
 def _summary_sheets(result: dict) -> list[Sheet]:
-    rows = _count_rows([*result["rows"], result["totals"]])
-    return [Sheet("Tổng hợp", COUNT_COLUMNS, rows, notes=_basis_notes(result["rate_bases"]))]
+    """Rows that add up, and a totals row equal to their sum."""
+    notes = _basis_notes(result["rate_bases"])
+    totals = {**result["totals"], "overdue": result["totals"]["counts"][TaskClass.OVERDUE.value]}
+    if result["by"] == "organization":
+        notes = [f"Các cột \"Nhiệm vụ của đơn vị\" đếm nhiệm vụ giao trực tiếp cho từng đơn vị, cộng lại bằng dòng Tổng cộng; "
+                 f"các cột \"{SUBTREE}\" gồm cả các đơn vị trực thuộc, không cộng dọc.", *notes]
+        return [Sheet("Tổng hợp", ORGANIZATION_COUNT_COLUMNS, _organization_count_rows(result["rows"]), notes=notes,
+                      total_label="Tổng cộng", totals=totals)]
+    return [Sheet("Tổng hợp", COUNT_COLUMNS, _count_rows(result["rows"]), notes=notes, total_label="Tổng cộng",
+                  totals=_count_rows([totals])[0])]
 
 
 @blp.route("/summary")
@@ -182,7 +217,8 @@ def scorecard(args):
     as_of = args.get("as_of") or min(clock.today(), dt.date(year, 12, 31))
     result = reports.scorecard(current_principal(), year=year, as_of=as_of)
     if args["format"] != "json":
-        sheet = Sheet(f"Đánh giá năm {year}", SCORE_COLUMNS, result["rows"], notes=_basis_notes(result["rate_bases"]))
+        sheet = Sheet(f"Đánh giá năm {year}", SCORE_COLUMNS, result["rows"], notes=_basis_notes(result["rate_bases"]),
+                      total_label="Tổng cộng")
         return export_response(args["format"], f"danh-gia-nam-{year}", f"Kết quả thực hiện nhiệm vụ năm {year}", as_of, [sheet])
     return result
 
@@ -203,11 +239,7 @@ def _periodic_document(args: dict, *, full_lists: bool) -> tuple[dict, str, str,
     return result, f"bao-cao-{kind}-{period.year}-{result['organization']['code']}", title, result["as_of"]
 
 
-OWN_REPORT_LABELS = {
-    "not_required": "không có nhiệm vụ báo cáo", "pending": "chưa đến hạn", "overdue": "quá hạn, chưa nộp",
-    "on_time": "đã nộp đúng hạn", "late": "nộp muộn", "submitted_on_time": "đã gửi đúng hạn, chờ duyệt",
-    "submitted_late": "gửi muộn, chờ duyệt",
-}
+OWN_REPORT_LABELS = labels.OWN_REPORT
 
 
 def _periodic_sheets(result: dict) -> list[Sheet]:
@@ -219,7 +251,7 @@ def _periodic_sheets(result: dict) -> list[Sheet]:
         f"Hoàn thành trong kỳ: {result['summary'].get('completed_in_period', 0)}",
         f"Đề nghị gia hạn trong kỳ: {requests['count']} (sau khi đã quá hạn: {requests['requested_after_due']})",
         f"Sự việc được ghi lùi ngày trong kỳ: {backdated['count']}",
-        *_basis_notes(result["rate_bases"]),
+        *labels.rate_notes(result["rate_bases"], {"total": labels.PERIODIC_TOTAL_NOTE}),
     ]
     return [
         Sheet("Tổng hợp", COUNT_COLUMNS, _count_rows([result["summary"]]), notes=notes),
@@ -233,11 +265,27 @@ def _periodic_sheets(result: dict) -> list[Sheet]:
     ]
 
 
+_PERIODIC_FORMATS_DOC = {"200": {
+    "description": _FORMATS_DOC["200"]["description"] + "; with format=docx a Word document drafted in the official layout "
+                   "(Party bodies: Hướng dẫn 36-HD/VPTW; State bodies: Decree 30/2020/NĐ-CP): header, title, results by "
+                   "task group with the rates and their bases, completed and overdue tasks, extensions, indicators, and "
+                   "empty sections for the drafter (limitations, next tasks, proposals), recipients and signature",
+    "content": {**_FORMATS_DOC["200"]["content"], docx_report.MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+}}
+
+
+def _docx_response(body: bytes, filename: str):
+    response = current_app.response_class(body, content_type=docx_report.MEDIA_TYPE)
+    response.headers["Content-Disposition"] = content_disposition(filename)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 @blp.route("/periodic")
 @login_required()
 @blp.arguments(PeriodicQuerySchema, location="query")
 @blp.response(200, PeriodicSchema)
-@blp.doc(responses=_FORMATS_DOC)
+@blp.doc(responses=_PERIODIC_FORMATS_DOC)
 def periodic(args):
     """The six-month (2026-H1, due before 10/06) or annual (2026, due before 01/12) report of an organisation.
 
@@ -246,6 +294,9 @@ def periodic(args):
     organisation's own report due date; `since_snapshot` says what changed since a published one."""
     fmt = args.pop("format")
     since = args.pop("since_snapshot", None)
+    if fmt == "docx":  # from the listed rows, not streams; the counts by group cover every assignment
+        result, name, _, as_of = _periodic_document(args, full_lists=False)
+        return _docx_response(docx_report.render(result), export_filename(name, as_of, "docx"))
     result, name, title, as_of = _periodic_document(args, full_lists=fmt != "json")
     if fmt != "json":
         return export_response(fmt, name, title, as_of, _periodic_sheets(result))
@@ -304,15 +355,53 @@ def attention(args):
     return result
 
 
+_RESPONSIBILITY_DOC = {
+    "200": {
+        "description": "JSON by default; format=csv (one row per action, the header first), xlsx (the appendix and a "
+                       "\"Ma trận\" sheet) or docx (the appendix, A4 landscape)",
+        "content": {
+            **_FORMATS_DOC["200"]["content"],
+            docx_report.MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+
+@blp.route("/responsibility")
+@login_required()
+@blp.arguments(ResponsibilityQuerySchema, location="query")
+@blp.response(200, ResponsibilitySchema)
+@blp.doc(responses=_RESPONSIBILITY_DOC)
+@blp.alt_response(404, description="No such plan")
+def responsibility_table(args):
+    """Who is responsible for what: each action of a plan with its lead and coordinating units, owners,
+    deadline, expected output, and status and class as of `as_of`; rows that involve the caller's scope"""
+    as_of = args.get("as_of") or clock.today()
+    result = responsibility.responsibility(current_principal(), plan_id=args["plan_id"], as_of=as_of)
+    fmt = args["format"]
+    name = f"phu-luc-nhiem-vu-{result['plan']['code'].replace('/', '-')}"
+    title = responsibility_document.title(result)
+    if fmt == "xlsx":
+        return export_response(fmt, name, title, as_of, responsibility_document.appendix_sheets(result))
+    if fmt == "csv":
+        return export_response(fmt, name, title, as_of, [responsibility_document.csv_sheet(result)])
+    if fmt == "docx":
+        return _docx_response(responsibility_document.appendix_docx(result), export_filename(name, as_of, fmt))
+    return result
+
+
 # --- published reports ("chốt số liệu") ----------------------------------------------------------
 
 _SNAPSHOT_DOC = {
     "200": {
         "description": "The bytes stored when the report was published, unchanged: JSON (`{snapshot, report}`) by default, "
-                       "CSV or XLSX with format=. `ETag` and `X-Content-SHA256` carry the SHA-256 of these bytes.",
+                       "CSV, XLSX or (periodic reports) DOCX with format=. `ETag` and `X-Content-SHA256` carry the SHA-256 "
+                       "of these bytes. A summary, or a periodic report published before Word documents were kept, has no "
+                       "DOCX: 404 `snapshot.format_unavailable`.",
         "content": {
             "text/csv": {"schema": {"type": "string"}},
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}},
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {"schema": {"type": "string", "format": "binary"}},
         },
     }
 }
@@ -349,6 +438,7 @@ def _render_snapshot(data: dict, published_at: dt.datetime) -> tuple[dict, snaps
         json_body=current_app.json.dumps({"snapshot": meta, "report": document}).encode(),
         csv_body=render_bytes("csv", stamped, as_of, sheets()),
         xlsx_body=render_bytes("xlsx", stamped, as_of, sheets()),
+        docx_body=docx_report.render(result) if data["kind"] == "periodic" else None,
     )
     return parameters, rendered
 
@@ -393,7 +483,8 @@ class SnapshotDetail(MethodView):
         fmt = args["format"]
         body, digest = snapshots.body_of(snapshot, fmt)
         name = orjson.loads(snapshot.json_body)["snapshot"].get("file_name", f"bao-cao-{snapshot.id}")
-        response = stored_response(body, fmt, export_filename(f"{name}_chot-{snapshot.id}", snapshot.as_of, fmt))
+        filename = export_filename(f"{name}_chot-{snapshot.id}", snapshot.as_of, fmt)
+        response = _docx_response(body, filename) if fmt == "docx" else stored_response(body, fmt, filename)
         response.headers["ETag"] = f'"{digest}"'
         response.headers["X-Content-SHA256"] = digest
         response.headers["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(digest)).decode()}:"

@@ -60,3 +60,15 @@ def cycles(from_year: int | None, until_year: int | None) -> list[int]:
     if from_year is None or until_year is None:
         return [0]
     return list(range(from_year, until_year + 1))
+
+
+def deadline_wording(due_date: dt.date | None, month: int | None, day: int | None, bound: str | None) -> str:
+    """An action's deadline as a plan's appendix writes it: "30/06/2025", "hằng năm, trước ngày
+    10/6" (a yearly duty bounded before the written day), "hằng năm, hạn 31/12", or "thường xuyên"
+    (no deadline). The day is written as the plan writes it, not the last permitted day."""
+    if due_date is not None:
+        return due_date.strftime("%d/%m/%Y")
+    if month is not None and day is not None:
+        written = f"{day:02d}/{month}"
+        return f"hằng năm, trước ngày {written}" if bound == "before" else f"hằng năm, hạn {written}"
+    return "thường xuyên"

@@ -34,6 +34,9 @@ class ReportSnapshot(db.Model):
     json_sha256: Mapped[str] = mapped_column(String(64))
     csv_sha256: Mapped[str] = mapped_column(String(64))
     xlsx_sha256: Mapped[str] = mapped_column(String(64))
+    # The Word report (periodic reports only; none for those published before it existed).
+    docx_body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    docx_sha256: Mapped[str | None] = mapped_column(String(64))
 
     organization: Mapped[Organization] = relationship()
     published_by: Mapped[User] = relationship()

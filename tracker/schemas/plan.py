@@ -49,16 +49,29 @@ class ActionSchema(ma.Schema):
         return RecurrenceSchema().dump(action) if action.is_recurring else None
 
 
+class UnitRefSchema(ma.Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+
+
+class PlanActionSchema(ActionSchema):
+    """An action in its plan, with who leads it and who coordinates (from its live assignments)."""
+
+    lead = fields.List(fields.Nested(UnitRefSchema), attribute="lead_units", metadata={"description": "Chủ trì"})
+    coordinating = fields.List(fields.Nested(UnitRefSchema), attribute="coordinating_units", metadata={"description": "Phối hợp"})
+
+
 class TaskGroupSchema(ma.Schema):
     id = fields.Integer()
     number = fields.Integer()
     title = fields.String()
-    actions = fields.List(fields.Nested(ActionSchema))
+    actions = fields.List(fields.Nested(PlanActionSchema))
 
 
 class PlanDetailSchema(PlanSchema):
     groups = fields.List(fields.Nested(TaskGroupSchema), metadata={"description": "Section III task groups, 1..n"})
-    duties = fields.List(fields.Nested(ActionSchema), metadata={"description": "Section IV duties (tổ chức thực hiện)"})
+    duties = fields.List(fields.Nested(PlanActionSchema), metadata={"description": "Section IV duties (tổ chức thực hiện)"})
 
 
 class TallySchema(ma.Schema):

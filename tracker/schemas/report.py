@@ -8,6 +8,7 @@ from tracker.domain.vocabulary import AssignmentRole, Status
 from tracker.services.reports import SUMMARY_KEYS
 
 FORMATS = ["json", "csv", "xlsx"]
+PERIODIC_FORMATS = [*FORMATS, "docx"]  # the periodic report (and its snapshots) also as a Word document
 
 
 class ReportFilterSchema(ma.Schema):
@@ -48,7 +49,8 @@ class PeriodicQuerySchema(ma.Schema):
     at = fields.String(load_default="period_end", validate=validate.OneOf(["period_end", "due_date"]), metadata={
         "description": "due_date: as at the organisation's own report duty's due date for the period"})
     since_snapshot = Id(metadata={"description": "A published snapshot of this report: say what changed since"})
-    format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
+    format = fields.String(load_default="json", validate=validate.OneOf(PERIODIC_FORMATS),
+                           metadata={"description": "docx: the report drafted in the official layout (Party or State) for Word"})
 
 
 class AttentionQuerySchema(ma.Schema):
@@ -261,7 +263,8 @@ class SnapshotQuerySchema(ma.Schema):
 
 
 class SnapshotFormatSchema(ma.Schema):
-    format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
+    format = fields.String(load_default="json", validate=validate.OneOf(PERIODIC_FORMATS),
+                           metadata={"description": "docx: periodic reports only (404 snapshot.format_unavailable otherwise)"})
 
 
 class SnapshotOrganizationSchema(ma.Schema):
@@ -280,10 +283,11 @@ class SnapshotSchema(ma.Schema):
     published_at = DateTime()
     published_by = fields.Nested(PersonSchema)
     note = fields.String(allow_none=True)
-    sha256 = fields.Function(lambda s: {"json": s.json_sha256, "csv": s.csv_sha256, "xlsx": s.xlsx_sha256},
+    sha256 = fields.Function(lambda s: {"json": s.json_sha256, "csv": s.csv_sha256, "xlsx": s.xlsx_sha256, "docx": s.docx_sha256},
                              metadata={"description": "SHA-256 (hex) of the stored bytes of each format"})
-    size = fields.Function(lambda s: {"json": len(s.json_body), "csv": len(s.csv_body), "xlsx": len(s.xlsx_body)},
-                           metadata={"description": "Bytes of each format"})
+    size = fields.Function(lambda s: {"json": len(s.json_body), "csv": len(s.csv_body), "xlsx": len(s.xlsx_body),
+                                      "docx": None if s.docx_body is None else len(s.docx_body)},
+                           metadata={"description": "Bytes of each format (docx: null when the snapshot has none)"})
 
 
 class IndicatorReportQuerySchema(ma.Schema):
@@ -322,3 +326,59 @@ class IndicatorReportSchema(ma.Schema):
     counts = fields.Dict(keys=fields.String(), values=fields.Integer())
     overdue_measurements = fields.Integer()
     rows = fields.List(fields.Nested(IndicatorRowSchema))
+
+
+class ResponsibilityQuerySchema(ma.Schema):
+    plan_id = Id(required=True)
+    as_of = fields.Date(metadata={"description": "Default: today in Asia/Ho_Chi_Minh"})
+    format = fields.String(load_default="json", validate=validate.OneOf(list(dict.fromkeys([*FORMATS, "docx"]))), metadata={
+        "description": "json, csv (one row per action, the header first), xlsx (the plan's appendix and a matrix sheet) "
+                       "or docx (the appendix, A4 landscape)"})
+
+
+class ResponsibleUnitSchema(ma.Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+
+
+class ResponsibilityRowSchema(ma.Schema):
+    action_id = fields.Integer()
+    ref = fields.String()
+    section = fields.String()
+    group_number = fields.Integer(allow_none=True)
+    group_title = fields.String(allow_none=True)
+    parent_id = fields.Integer(allow_none=True, metadata={"description": "The action this one is split from"})
+    depth = fields.Integer(metadata={"description": "0 for a bullet or duty, 1 for a split under it, …"})
+    title = fields.String(allow_none=True)
+    text = fields.String()
+    expected_output = fields.String(allow_none=True, metadata={"description": "Sản phẩm"})
+    due_date = fields.Date(allow_none=True)
+    recurrence = fields.Dict(allow_none=True, metadata={"description": "month, day (as written), bound, from_year, until_year"})
+    due_text = fields.String(allow_none=True, metadata={"description": "The deadline as the plan words it"})
+    deadline = fields.String(metadata={"description": "Thời gian hoàn thành: dd/mm/yyyy, \"hằng năm, trước ngày 10/6\", "
+                                                      "\"hằng năm, hạn 31/12\" or \"thường xuyên\""})
+    lead = fields.List(fields.Nested(ResponsibleUnitSchema), metadata={"description": "Cơ quan chủ trì"})
+    coordinating = fields.List(fields.Nested(ResponsibleUnitSchema), metadata={"description": "Cơ quan phối hợp"})
+    owners = fields.List(fields.String(), metadata={"description": "Owners of the counted assignments in the caller's scope"})
+    cycle = fields.Integer(allow_none=True, metadata={"description": "0 for a one-off action, as_of's year for a yearly one "
+                                                                     "(null when it has no occurrence that year)"})
+    assignment_count = fields.Integer(metadata={"description": "Assignments counted: live, in scope, of that cycle, given by as_of"})
+    status = fields.String(allow_none=True, metadata={"description": "The assignment's status when exactly one is counted"})
+    classification = fields.String(allow_none=True, metadata={"description": "Its class as of as_of when exactly one is counted"})
+    class_counts = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={"description": "Counted assignments per class"})
+
+
+class ResponsibilityPlanSchema(ma.Schema):
+    id = fields.Integer()
+    code = fields.String()
+    title = fields.String()
+    issue_date = fields.Date()
+    issuer_name = fields.String()
+
+
+class ResponsibilitySchema(ma.Schema):
+    plan = fields.Nested(ResponsibilityPlanSchema)
+    as_of = fields.Date()
+    labels = fields.Dict()
+    rows = fields.List(fields.Nested(ResponsibilityRowSchema))

@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.models import Plan, TaskGroup
+from tracker.services.responsibility import plan_units
 
 
 def plans_query() -> Select:
@@ -27,4 +28,10 @@ def get_plan_detail(plan_id: int) -> Plan:
     )
     if plan is None:
         raise NotFound(f"Không có kế hoạch {plan_id}. No plan with this id.", code="plan.not_found")
+    # Who leads and who coordinates each action, for every action in one statement (not per action):
+    # kept on the loaded objects for this response only, never stored.
+    units = plan_units(plan.id)
+    for action in plan.actions:
+        action.lead_units = units[action.id]["lead"] if action.id in units else []
+        action.coordinating_units = units[action.id]["coordinating"] if action.id in units else []
     return plan

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, case, exists, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 
 from tracker.domain.access import Principal
 from tracker.domain.classification import (
@@ -362,8 +362,9 @@ def periodic(principal: Principal, *, organization_id: int, period: Period, toda
 
     Its summary counts every live assignment of the population; each class has its list, so that
     the totals equal the lists' lengths. In JSON a list holds its first PERIODIC_LIST_LIMIT rows
-    (`*_total` says how many there are); with `full_lists`, for exports, they are streams of every row."""
-    org = db.session.scalar(select(Organization).where(
+    (`*_total` says how many there are); with `full_lists`, for exports, they are streams of every row.
+    `groups` has the counts per plan group (for the Word report; not in the JSON schema)."""
+    org = db.session.scalar(select(Organization).options(joinedload(Organization.parent)).where(
         Organization.id == organization_id, visible_organizations(principal, Organization.id)))
     if org is None:
         raise NotFound("Không có đơn vị này trong phạm vi của bạn. No such organisation in your scope.", code="organization.not_found")
@@ -373,13 +374,23 @@ def periodic(principal: Principal, *, organization_id: int, period: Period, toda
     soon = func.sum(case((due_soon_condition(Assignment.status, Assignment.due_date, Assignment.completed_on, as_of), 1), else_=0))
     in_period = func.sum(case((and_(Assignment.completed_on >= period.start, Assignment.completed_on <= as_of,
                                     Assignment.status == "completed"), 1), else_=0))
-    counts: dict[str, int] = {}
+    counts: dict[str, int] = defaultdict(int)
+    group_keys = (Plan.code, TaskGroup.number, TaskGroup.title)
+    by_group: dict[tuple, dict[str, int]] = defaultdict(dict)
+    soon_by_group: dict[tuple, int] = defaultdict(int)
     due_soon = completed_in_period = 0
-    for klass, count, n_soon, n_in_period in db.session.execute(
-            select(task_class, func.count(Assignment.id), soon, in_period).where(*population).group_by(task_class)):
-        counts[klass] = count
+    # One statement, counted per plan group too (the Word report's results by task group).
+    for code, number, title, klass, count, n_soon, n_in_period in db.session.execute(
+            select(*group_keys, task_class, func.count(Assignment.id), soon, in_period)
+            .join(Action, Action.id == Assignment.action_id).join(Plan, Plan.id == Action.plan_id)
+            .outerjoin(TaskGroup, TaskGroup.id == Action.group_id)
+            .where(*population).group_by(*group_keys, task_class)):
+        counts[klass] += count
+        by_group[(code, number, title)][klass] = count
+        soon_by_group[(code, number, title)] += n_soon or 0
         due_soon += n_soon or 0
         completed_in_period += n_in_period or 0
+    counts = dict(counts)
     lists: dict[str, Iterable[dict] | list[dict]] = {}
     for name in PERIODIC_LISTS:
         stmt = periodic_list_query(principal, population, name, as_of)
@@ -392,11 +403,16 @@ def periodic(principal: Principal, *, organization_id: int, period: Period, toda
     bounds = period.instants(zone)
     extensions = [dict(row._mapping) for row in db.session.execute(_extensions_granted(organization_id, bounds))]
     return {
-        "organization": {"id": org.id, "code": org.code, "name": org.name},
+        "organization": {"id": org.id, "code": org.code, "name": org.name, "short_name": org.short_name, "kind": org.kind,
+                         "parent": None if org.parent is None else {"id": org.parent.id, "code": org.parent.code,
+                                                                    "name": org.parent.name, "kind": org.parent.kind}},
         "period": {"label": period.label, "start": period.start, "end": period.end,
                    "kind": "six_month" if period.half_year else "annual"},
         "as_of": as_of,
         "summary": summary_row,
+        "groups": [_row({"plan_code": code, "group": number}, f"{number}. {title}" if number is not None else "Tổ chức thực hiện (mục IV)",
+                        group_counts, soon_by_group[(code, number, title)]) | {"plan_code": code}
+                   for (code, number, title), group_counts in sorted(by_group.items(), key=lambda kv: (kv[0][0], kv[0][1] or 99))],
         "rate_bases": {**RATE_BASES, "total": "every live assignment of the organisation's subtree given by as_of "
                                                 "(those without a deadline included; a yearly duty from its own year on)"},
         **lists,

@@ -20,18 +20,20 @@ from tracker.models.base import utcnow
 from tracker.services.access import ancestor_ids, visible_organizations
 from tracker.services.reports import PERIODIC_LISTS
 
-FORMATS = ("json", "csv", "xlsx")
+FORMATS = ("json", "csv", "xlsx", "docx")
 
 
 @dataclass(frozen=True)
 class Rendered:
-    """A report as people and programs get it: its JSON, CSV and XLSX bytes."""
+    """A report as people and programs get it: its JSON, CSV and XLSX bytes (and, for a periodic
+    report, its Word document)."""
 
     title: str
     as_of: dt.date
     json_body: bytes
     csv_body: bytes
     xlsx_body: bytes
+    docx_body: bytes | None = None
 
 
 def check_publisher(principal: Principal, organization_id: int) -> Organization:
@@ -58,6 +60,7 @@ def store(principal: Principal, *, kind: str, parameters: dict, organization_id:
         published_by_id=principal.user_id, published_at=published_at, note=note,
         json_body=rendered.json_body, csv_body=rendered.csv_body, xlsx_body=rendered.xlsx_body,
         json_sha256=sha256(rendered.json_body), csv_sha256=sha256(rendered.csv_body), xlsx_sha256=sha256(rendered.xlsx_body),
+        docx_body=rendered.docx_body, docx_sha256=None if rendered.docx_body is None else sha256(rendered.docx_body),
     )
     db.session.add(snapshot)
     db.session.flush()
@@ -91,7 +94,11 @@ def get_snapshot(principal: Principal, snapshot_id: int) -> ReportSnapshot:
 
 
 def body_of(snapshot: ReportSnapshot, fmt: str) -> tuple[bytes, str]:
-    return getattr(snapshot, f"{fmt}_body"), getattr(snapshot, f"{fmt}_sha256")
+    body = getattr(snapshot, f"{fmt}_body")
+    if body is None:  # a summary, or a periodic report published before Word documents were kept
+        raise NotFound(f"Báo cáo đã chốt {snapshot.id} không có định dạng {fmt}. This published report has no {fmt} document.",
+                       code="snapshot.format_unavailable")
+    return body, getattr(snapshot, f"{fmt}_sha256")
 
 
 def _published_report(principal: Principal, snapshot_id: int, kind: str, expected: dict) -> tuple[ReportSnapshot, dict]:
