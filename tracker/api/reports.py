@@ -21,6 +21,7 @@ from tracker.schemas.report import (
     SummaryQuerySchema, SummarySchema,
 )
 from tracker.services import clock, indicator_status, reports, snapshots
+from tracker.services import periodic as periodic_report
 from tracker.services.pagination import RowPage, SQLPage
 from tracker.web import Blueprint
 from tracker.documents import responsibility as responsibility_document
@@ -226,9 +227,9 @@ def scorecard(args):
 def _periodic_document(args: dict, *, full_lists: bool) -> tuple[dict, str, str, dt.date]:
     """The periodic report as JSON data (or, with full_lists, with every row for exports), with its
     export's file name, title and as_of."""
-    period = reports.Period.parse(args["period"])
+    period = periodic_report.Period.parse(args["period"])
     principal = current_principal()
-    result = reports.periodic(principal, organization_id=args["organization_id"], period=period,
+    result = periodic_report.periodic(principal, organization_id=args["organization_id"], period=period,
                               today=clock.today(), full_lists=full_lists, as_of=args.get("as_of"),
                               at=args.get("at") or "period_end", zone=current_app.config["TRACKER_TIMEZONE"])
     result["indicators"] = indicator_status.indicators_report(principal, as_of=result["as_of"],

@@ -11,7 +11,7 @@ for the kind of the issuing body:
 The number, the day and month, and the signer are left as dots for the drafter. The signature
 title follows the kind (SIGNATURES); sections II–IV are headed but left for people to write.
 
-`render(data)` takes the dict of `tracker.services.reports.periodic` (not streamed: lists are
+`render(data)` takes the dict of `tracker.services.periodic.periodic` (not streamed: lists are
 lists) with its `indicators` section, and returns the .docx bytes. Real paragraphs and tables
 only, so that the file stays editable in Word and LibreOffice.
 """

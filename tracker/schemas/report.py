@@ -43,7 +43,7 @@ class ScorecardQuerySchema(ma.Schema):
 
 class PeriodicQuerySchema(ma.Schema):
     organization_id = Id(required=True)
-    # Checked by reports.Period.parse, the one rule for periods (422 naming `period`).
+    # Checked by periodic.Period.parse, the one rule for periods (422 naming `period`).
     period = fields.String(required=True, metadata={"description": "2026-H1 (six months, report due before 10/06) or 2026 (the year, due before 01/12)"})
     as_of = fields.Date(metadata={"description": "A day within the period (default: the period's end, or today if earlier)"})
     at = fields.String(load_default="period_end", validate=validate.OneOf(["period_end", "due_date"]), metadata={

@@ -18,7 +18,7 @@ from tracker.extensions import db
 from tracker.models import Organization, ReportSnapshot, User
 from tracker.models.base import utcnow
 from tracker.services.access import ancestor_ids, visible_organizations
-from tracker.services.reports import PERIODIC_LISTS
+from tracker.services.periodic import PERIODIC_LISTS
 
 FORMATS = ("json", "csv", "xlsx", "docx")
 
