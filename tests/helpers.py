@@ -1,11 +1,12 @@
 """Small helpers shared by tests."""
 
 import re
+from contextlib import contextmanager
 from collections.abc import Iterator
 
 import orjson
 from flask import request
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from tracker.extensions import db
 from tracker.models import Action, Assignment, AssignmentEvent, Indicator, IndicatorTarget, IndicatorUnit, Organization, Plan, TaskGroup
@@ -86,3 +87,22 @@ def date_times_without_zone(response) -> list[str]:
     except orjson.JSONDecodeError:
         return []
     return [f"{request.method} {request.full_path.rstrip('?')}: {path} = {value!r}" for path, value in naive_date_times(document)]
+
+
+@contextmanager
+def counting(app, ignore: tuple[str, ...] = ("BEGIN",)):
+    """Every statement the app's engine sends while the block runs, except those starting with one
+    of `ignore` (SQLite's BEGIN by default; tests inside the rolled-back transaction add SAVEPOINT…)."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(ignore):
+            statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -25,10 +25,10 @@ from urllib.parse import urlencode
 import pytest
 from flask import Flask
 from openpyxl import load_workbook
-from sqlalchemy import event, insert, make_url, select, text
+from sqlalchemy import insert, make_url, select, text
 
 from tests.conftest import REPO, app_config, fresh_database, load_baseline, pg_admin_connect, signed_in
-from tests.helpers import descendants, memory_kib, reset_peak
+from tests.helpers import counting, descendants, memory_kib, reset_peak
 from tracker import create_app
 from tracker.extensions import db
 from tracker.models import Action, Assignment, Organization, Plan, User
@@ -256,24 +256,6 @@ def test_overdue_exports_of_100k_keep_server_memory_flat(scratch, tmp_path):
 
 
 # --- 2. bounded SQL --------------------------------------------------------------------------
-
-
-@contextmanager
-def counting(app: Flask):
-    """Every statement the app's engine sends, except SQLite's BEGIN (one per request)."""
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if not statement.lstrip().upper().startswith("BEGIN"):
-            statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def report_requests(client, headers, district_id: int) -> list[tuple[str, str, dict]]:

@@ -10,7 +10,7 @@ from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import aliased, joinedload
 
 from tracker.domain.access import Principal
-from tracker.domain.indicators import DEFAULT_TOLERANCE, LABELS, Point, Spec, Standing, Target, roll_up, standing
+from tracker.domain.indicators import DEFAULT_TOLERANCE, LABELS, Point, Rollup, Spec, Standing, Target, roll_up, standing
 from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.models import Indicator, IndicatorUnit, Measurement, Organization
@@ -72,18 +72,12 @@ def series(indicators: list[Indicator], as_of: dt.date, unit_ids: set[int] | Non
                 if m.measured_on == day:
                     current[m.organization_id] = (m.value, m.numerator, m.denominator)  # later ids correct earlier ones
             if units <= current.keys():
-                value = roll_up(indicator.rollup, [current[u] for u in sorted(units)]) if len(units) > 1 else _single(current, units)
+                # One unit's value is its own, whatever the roll-up rule.
+                value = roll_up(indicator.rollup if len(units) > 1 else Rollup.NONE, [current[u] for u in sorted(units)])
                 if value is not None:
                     points.append(Point(day, value))
         result[indicator_id] = points
     return result
-
-
-def _single(current: dict[int, tuple], units: set[int]) -> float | None:
-    value, numerator, denominator = current[next(iter(units))]
-    if value is not None:
-        return value
-    return numerator / denominator * 100 if numerator is not None and denominator else None
 
 
 def standings(indicators: list[Indicator], as_of: dt.date, *, tolerance: float = DEFAULT_TOLERANCE,
