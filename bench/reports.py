@@ -76,7 +76,8 @@ def build(app, count: int) -> None:
                 status = rng.choice(statuses)
                 due = None if i % 11 == 0 else AS_OF + dt.timedelta(days=rng.randint(-400, 300))
                 done = (due or AS_OF) + dt.timedelta(days=rng.randint(-20, 20)) if status == "completed" else None
-                rows.append({"action_id": actions[i % len(actions)], "organization_id": orgs[i % len(orgs)], "role": "lead",
+                rows.append({"action_id": actions[i % len(actions)], "organization_id": orgs[i % len(orgs)],
+                             "origin_organization_id": orgs[i % len(orgs)], "role": "lead",
                              "cycle": 10_000 + i, "due_date": due, "original_due_date": due, "status": status,
                              "progress": 100 if done else rng.randint(0, 90), "submitted_on": done, "completed_on": done,
                              "version": 1, "search_key": "", "created_at": now, "updated_at": now})

@@ -75,7 +75,13 @@ MATRIX = [
      expect({"anonymous": 401, "admin": 200, "lanhdao.huyen": 200, "giamsat.tgdv": 200}, 404)),
     ("POST", "/api/v1/organizations", {"code": "NEW-UNIT", "name": "Đơn vị mới", "kind": "department"}, ADMIN_ONLY_OK(201)),
     ("PATCH", "/api/v1/organizations/{org:PNV-KD}", {"short_name": "Nội vụ"}, ADMIN_ONLY_OK(200)),
-    ("POST", "/api/v1/organizations/{org:PTP-KD}/close", {"valid_to": "2025-07-01"}, ADMIN_ONLY_OK(200)),
+    ("POST", "/api/v1/organizations/{org:PTP-KD}/close", {"valid_to": "2025-07-01", "cancel_open_work": True}, ADMIN_ONLY_OK(200)),
+    ("GET", "/api/v1/organizations/{org:PNV-KD}/lineage", None, READ_ALL),
+    ("GET", "/api/v1/organizations/reorganizations", None, READ_ALL),
+    ("GET", "/api/v1/organizations/reorganizations/{987654}", None, expect({"anonymous": 401}, 404)),  # readable by all; scenario tests read real ones
+    ("POST", "/api/v1/organizations/reorganizations",
+     {"kind": "merge", "effective_on": "2025-07-01", "predecessor_ids": ["{org:PTP-KD}"], "successor_id": "{org:PNV-KD}"},
+     ADMIN_ONLY_OK(201)),
     ("GET", "/api/v1/users", None, ADMIN_ONLY_OK(200)),
     ("POST", "/api/v1/users", {"username": "moi.tao", "password": "mat-khau-du-dai", "full_name": "Người mới"}, ADMIN_ONLY_OK(201)),
     ("GET", "/api/v1/users/{user:canbo.congan}", None, ADMIN_ONLY_OK(200)),
@@ -163,7 +169,7 @@ def resolve(path: str, ids: dict) -> str:
         if ":" in token:
             kind, key = token.split(":", 1)
             return str(ids[kind][key])
-        return str(ids[token])
+        return token if token.isdigit() else str(ids[token])
 
     out, rest = "", path
     while "{" in rest:

@@ -547,7 +547,11 @@ def test_close_organization(admin, orgs):
 
 
 def test_close_without_successor(admin, orgs):
-    response = admin.post(f"{ORGS}/{orgs['PNV-KD']}/close", json={"valid_to": "2025-06-30"})
+    """A dissolution with open work and no successor must say what becomes of the work."""
+    url = f"{ORGS}/{orgs['PNV-KD']}/close"
+    assert_problem(admin.post(url, json={"valid_to": "2025-06-30"}), 422, "reorganization.open_work")
+    assert admin.get(f"{ORGS}/{orgs['PNV-KD']}").get_json()["valid_to"] is None
+    response = admin.post(url, json={"valid_to": "2025-06-30", "cancel_open_work": True})
     assert response.status_code == 200, response.get_data(as_text=True)
     assert (response.get_json()["valid_to"], response.get_json()["successor_id"]) == ("2025-06-30", None)
 

@@ -600,6 +600,7 @@ def add_assignments(session, n: int) -> None:
         due = None if i % 7 == 0 else start + dt.timedelta(days=i % 1500)
         rows.append({
             "action_id": actions[i % len(actions)], "organization_id": orgs[i % len(orgs)],
+            "origin_organization_id": orgs[i % len(orgs)],
             "role": "lead" if i % 3 else "coordinating", "cycle": 3000 + i, "due_date": due, "original_due_date": due,
             "status": "not_started", "progress": 0, "version": 1, "search_key": "", "created_at": now, "updated_at": now,
         })

@@ -93,6 +93,7 @@ def _row(i: int, actions: list[int], orgs: list[int], owners: list[int | None], 
     original = due if i % 9 or due is None else due - dt.timedelta(days=45)  # one in nine extended
     return {
         "action_id": actions[i % len(actions)], "organization_id": orgs[(i // len(actions)) % len(orgs)],
+        "origin_organization_id": orgs[(i // len(actions)) % len(orgs)],
         "role": "lead" if i % 3 else "coordinating", "cycle": 10_000 + i, "owner_id": owners[i % len(owners)],
         "due_date": due, "original_due_date": original, "status": status,
         "progress": 100 if status == "completed" else (i % 10) * 10 if status != "not_started" else 0,

@@ -98,11 +98,22 @@ def user_agent() -> str | None:
     return request.headers.get("User-Agent") or None
 
 
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def login_required(**jwt_options):
     """jwt_required, documented: the operation shows the bearer scheme and its 401."""
 
     def decorator(func):
-        protected = jwt_required(**jwt_options)(func)
+        @wraps(func)
+        def checked(*args, **kwargs):
+            if request.method not in _READ_METHODS and request.blueprint != "auth" and current_principal().only_closed:
+                raise Forbidden("Đơn vị của bạn đã giải thể hoặc sáp nhập: chỉ được xem, không được thay đổi. "
+                                "Your organisation is closed: you may read but not change anything.", code="organization.closed")
+            return func(*args, **kwargs)
+
+        checked._apidoc = getattr(func, "_apidoc", {})
+        protected = jwt_required(**jwt_options)(checked)
         docs = getattr(protected, "_apidoc", {})
         manual = docs.setdefault("manual_doc", {})
         manual.setdefault("security", BEARER)

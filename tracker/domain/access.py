@@ -1,7 +1,7 @@
 """Who may see and do what. Pure predicates over a Principal; services call them.
 
 Scope: an admin sees everything; a leader or viewer of organisation X sees the work of X's
-whole subtree; an officer sees the work of the organisations they belong to. The same rule in
+whole subtree (in SQL also the units X's subtree took over from in a reorganisation); an officer sees the work of the organisations they belong to. The same rule in
 SQL (for lists) is `tracker.services.access.visible_organizations`, tested against this one.
 """
 
@@ -28,6 +28,9 @@ class Principal:
 
     user_id: int
     memberships: frozenset[tuple[int, str]]
+    # Organisations among the memberships that are closed (after valid_to): their members still
+    # read, but no longer write, through those memberships.
+    closed: frozenset[int] = frozenset()
 
     @property
     def is_admin(self) -> bool:
@@ -35,6 +38,15 @@ class Principal:
 
     def organizations_with(self, *roles: str) -> set[int]:
         return {org_id for org_id, role in self.memberships if role in roles}
+
+    def writable_organizations_with(self, *roles: str) -> set[int]:
+        """Like organizations_with, without the closed organisations: what this principal may still change."""
+        return self.organizations_with(*roles) - self.closed
+
+    @property
+    def only_closed(self) -> bool:
+        """Every membership is in a closed organisation (and none is an admin's): read-only."""
+        return bool(self.memberships) and not self.is_admin and {org_id for org_id, _ in self.memberships} <= self.closed
 
     @property
     def subtree_roots(self) -> set[int]:
@@ -76,7 +88,7 @@ def can_approve_for(principal: Principal, org_id: int, ancestor_ids: Iterable[in
     """Leaders over an organisation (and admins) approve, return, cancel, assign and extend."""
     if principal.is_admin:
         return True
-    return bool(principal.organizations_with(MemberRole.LEADER) & ({org_id} | set(ancestor_ids)))
+    return bool(principal.writable_organizations_with(MemberRole.LEADER) & ({org_id} | set(ancestor_ids)))
 
 
 def can_withdraw_evidence(principal: Principal, uploaded_by_id: int, assignment_completed: bool) -> bool:

@@ -72,3 +72,12 @@ def deadline_wording(due_date: dt.date | None, month: int | None, day: int | Non
         written = f"{day:02d}/{month}"
         return f"hằng năm, trước ngày {written}" if bound == "before" else f"hằng năm, hạn {written}"
     return "thường xuyên"
+
+
+def cycle_falls_within(org, due: dt.date | None) -> bool:
+    """Whether a yearly duty due on `due` falls on an organisation that existed from `org.valid_from`
+    to `org.valid_to` (inclusive, None open): a unit is never given a year's duty due before it
+    began (it would be overdue at once) or after it closed (its successor has that year)."""
+    if due is None:
+        return True
+    return (org.valid_from is None or due >= org.valid_from) and (org.valid_to is None or due <= org.valid_to)

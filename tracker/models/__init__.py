@@ -5,12 +5,12 @@ from tracker.models.auth import AuthSession, SignIn
 from tracker.models.evidence import Evidence
 from tracker.models.idempotency import IdempotencyKey
 from tracker.models.indicator import Indicator, IndicatorTarget, IndicatorUnit, Measurement, MeasurementEvidence
-from tracker.models.organization import Organization
+from tracker.models.organization import AssignmentTransfer, Organization, OrganizationLink, OrganizationVersion, Reorganization
 from tracker.models.plan import Action, Plan, TaskGroup
 from tracker.models.report import ReportSnapshot
 from tracker.models.user import Membership, User
 
 __all__ = [
-    "Action", "Assignment", "AssignmentEvent", "AuthSession", "Evidence", "Extension", "IdempotencyKey", "Indicator", "IndicatorTarget", "IndicatorUnit", "Measurement", "MeasurementEvidence", "Membership", "Organization", "Plan",
+    "Action", "Assignment", "AssignmentTransfer", "AssignmentEvent", "AuthSession", "Evidence", "Extension", "IdempotencyKey", "Indicator", "IndicatorTarget", "IndicatorUnit", "Measurement", "MeasurementEvidence", "Membership", "Organization", "OrganizationLink", "OrganizationVersion", "Plan", "Reorganization",
     "ReportSnapshot", "SignIn", "TaskGroup", "User",
 ]

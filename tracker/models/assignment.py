@@ -1,6 +1,6 @@
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import event, JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
@@ -21,7 +21,9 @@ class Assignment(Timestamped, db.Model):
 
     __tablename__ = "assignment"
     __table_args__ = (
-        UniqueConstraint("action_id", "organization_id", "cycle"),
+        # One duty per (action, unit it was given to, year); after a merger the successor may hold
+        # several inherited ones, each keeping the unit it was given to.
+        UniqueConstraint("action_id", "origin_organization_id", "cycle"),
         CheckConstraint("role IN ('lead','coordinating')", name="role"),
         CheckConstraint(f"status IN ({_STATUSES})", name="status"),
         CheckConstraint("progress BETWEEN 0 AND 100", name="progress"),
@@ -34,6 +36,8 @@ class Assignment(Timestamped, db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     action_id: Mapped[int] = mapped_column(ForeignKey("action.id", ondelete="RESTRICT"))
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="RESTRICT"))
+    # The unit the work was given to; differs from organization_id once a reorganisation passed it on.
+    origin_organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="RESTRICT"))
     role: Mapped[str] = mapped_column(String(16))
     cycle: Mapped[int] = mapped_column(Integer, default=0)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
@@ -52,7 +56,8 @@ class Assignment(Timestamped, db.Model):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     action: Mapped[Action] = relationship()
-    organization: Mapped[Organization] = relationship()
+    organization: Mapped[Organization] = relationship(foreign_keys=[organization_id])
+    origin_organization: Mapped[Organization] = relationship(foreign_keys=[origin_organization_id])
     owner: Mapped[User | None] = relationship()
     events: Mapped[list["AssignmentEvent"]] = relationship(
         back_populates="assignment", order_by="AssignmentEvent.id", passive_deletes="all"
@@ -117,3 +122,10 @@ class Extension(db.Model):
     assignment: Mapped[Assignment] = relationship()
     requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
+@event.listens_for(Assignment, "before_insert")
+def _origin(mapper, connection, assignment: Assignment) -> None:
+    """Work is given to the unit that holds it when it is created."""
+    if assignment.origin_organization_id is None:
+        assignment.origin_organization_id = assignment.organization_id

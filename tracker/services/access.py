@@ -6,15 +6,23 @@ single objects outside the scope answer 404 so that their existence does not lea
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import ColumnElement, Select, false, literal, select, true
 
 from tracker.domain.access import Principal
 from tracker.extensions import db
 from tracker.models import Organization, User
+from tracker.services import clock
+from tracker.services.org_tree import scope_ids
 
 
-def principal_of(user: User) -> Principal:
-    return Principal(user.id, frozenset((m.organization_id, m.role) for m in user.memberships))
+def principal_of(user: User, today: dt.date | None = None) -> Principal:
+    """The user as the rules see them; memberships in organisations closed before `today` (default:
+    today in the plan's zone) are read-only. The memberships' organisations are loaded with the user."""
+    today = today or clock.today()
+    closed = frozenset(m.organization_id for m in user.memberships if m.organization.closed_by(today))
+    return Principal(user.id, frozenset((m.organization_id, m.role) for m in user.memberships), closed)
 
 
 def subtree_ids(root_ids: set[int]) -> Select:
@@ -40,7 +48,8 @@ def visible_organizations(principal: Principal, org_column) -> ColumnElement[boo
     if principal.own_organizations:
         clauses.append(org_column.in_(sorted(principal.own_organizations)))
     if principal.subtree_roots:
-        clauses.append(org_column.in_(subtree_ids(principal.subtree_roots)))
+        # Their subtrees, and the units these took over from: a successor's leaders read the history.
+        clauses.append(org_column.in_(scope_ids(principal.subtree_roots)))
     if not clauses:
         return false()
     return clauses[0] if len(clauses) == 1 else clauses[0] | clauses[1]
@@ -50,5 +59,5 @@ def approvable_organizations(principal: Principal, org_column) -> ColumnElement[
     """A WHERE clause: organisations whose work this principal approves (leaders over them, admins)."""
     if principal.is_admin:
         return true()
-    leader_of = principal.organizations_with("leader")
+    leader_of = principal.writable_organizations_with("leader")
     return org_column.in_(subtree_ids(leader_of)) if leader_of else false()

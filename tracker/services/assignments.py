@@ -18,7 +18,7 @@ from tracker.domain.vocabulary import Status
 from tracker.errors import AppError, Forbidden, NotFound, PreconditionFailed, PreconditionRequired, ValidationFailed
 from tracker.extensions import db
 from tracker.models import Action, Assignment, AssignmentEvent, Membership, Organization, TaskGroup, User
-from tracker.services import history
+from tracker.services import clock, history
 from tracker.services.access import ancestor_ids, subtree_ids, visible_organizations
 
 SORTS = {
@@ -127,6 +127,15 @@ def get_assignment(principal: Principal, assignment_id: int) -> Assignment:
     return assignment
 
 
+def check_writable(assignment: Assignment) -> None:
+    """Work held by a closed organisation is history: read-only for everyone."""
+    if assignment.organization.closed_by(clock.today()):
+        raise Forbidden(f"Đơn vị {assignment.organization.name} đã giải thể hoặc sáp nhập từ "
+                        f"{assignment.organization.valid_to + dt.timedelta(days=1):%d/%m/%Y}; nhiệm vụ của đơn vị chỉ được xem. "
+                        "The organisation is closed; its work is read-only.", code="organization.closed",
+                        successor_id=assignment.organization.successor_id)
+
+
 def check_version(assignment: Assignment, if_match, *, required: bool) -> None:
     """Optimistic locking through ETags: If-Match must name the current version."""
     if not if_match:
@@ -145,6 +154,7 @@ def check_version(assignment: Assignment, if_match, *, required: bool) -> None:
 
 def update(principal: Principal, assignment: Assignment, data: dict) -> Assignment:
     """Leaders set owner and due date; assigned officers report progress and notes. One event per change."""
+    check_writable(assignment)
     org_id = assignment.organization_id
     ancestors = ancestor_ids(org_id)
     approver = can_approve_for(principal, org_id, ancestors)

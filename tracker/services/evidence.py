@@ -27,7 +27,7 @@ from tracker.models import Assignment, Evidence, MeasurementEvidence
 from tracker.models.base import utcnow
 from tracker.services import history
 from tracker.services.access import ancestor_ids, visible_organizations
-from tracker.services.assignments import get_assignment
+from tracker.services.assignments import check_writable, get_assignment
 from tracker.storage import StagedUpload, StorageError, current_storage, remove_abandoned_staging
 
 log = logging.getLogger("tracker.evidence")
@@ -75,6 +75,7 @@ def only_file(files: MultiDict) -> FileStorage | None:
 def assignment_for_upload(principal: Principal, assignment_id: int) -> Assignment:
     """The assignment, if the caller may add evidence to it (404 outside scope, 403 read-only)."""
     assignment = get_assignment(principal, assignment_id)
+    check_writable(assignment)
     if not can_contribute_to(principal, assignment.organization_id, ancestor_ids(assignment.organization_id)):
         raise Forbidden("Bạn chỉ có quyền xem nhiệm vụ này. You may only read this assignment.", code="evidence.forbidden")
     if assignment.status == Status.CANCELLED:

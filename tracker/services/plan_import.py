@@ -17,11 +17,14 @@ import yaml
 from sqlalchemy import select
 
 from tracker.domain.indicators import Kind, Rollup
-from tracker.domain.plans import cycles, group_number_of, last_permitted_day, occurrence_due_date, parent_ref, section_of
+from tracker.domain.plans import cycle_falls_within, cycles, group_number_of, last_permitted_day, occurrence_due_date, parent_ref, section_of
 from tracker.domain.text import fold
 from tracker.errors import ValidationFailed, flatten_errors
 from tracker.extensions import db
-from tracker.models import Action, Assignment, AssignmentEvent, Indicator, IndicatorTarget, IndicatorUnit, Organization, Plan, TaskGroup
+from tracker.models import (
+    Action, Assignment, AssignmentEvent, Indicator, IndicatorTarget, IndicatorUnit, Organization, OrganizationLink, OrganizationVersion, Plan,
+    TaskGroup,
+)
 from tracker.schemas.plan_file import PlanFileSchema
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -262,16 +265,17 @@ def import_plan(doc: dict) -> ImportResult:
         org.code: org for org in db.session.scalars(select(Organization).where(Organization.code.in_(_referenced_codes(doc) | {o["code"] for o in doc["organizations"]})))
     }
     org_tally = Tally()
+    reorganised = _reorganised(orgs.values())
     for entry in doc["organizations"]:
         parent = orgs[entry["parent"]] if entry["parent"] else None
-        org, _ = _upsert(
-            Organization,
-            {"code": entry["code"]},
-            {"name": entry["name"], "short_name": entry["short_name"], "kind": entry["kind"], "parent": parent, "is_demo": entry["demo"],
-             "search_key": fold(" ".join(filter(None, (entry["code"], entry["name"], entry["short_name"]))))},
-            org_tally,
-            existing=orgs.get(entry["code"]),
-        )
+        values = {"name": entry["name"], "short_name": entry["short_name"], "kind": entry["kind"], "parent": parent, "is_demo": entry["demo"],
+                  "search_key": fold(" ".join(filter(None, (entry["code"], entry["name"], entry["short_name"]))))}
+        if entry["code"] in reorganised:
+            # The file names the unit as it was when the plan was issued; its dated changes since
+            # (rename, move, closure) are the record and stay.
+            org_tally.count("unchanged")
+            continue
+        org, _ = _upsert(Organization, {"code": entry["code"]}, values, org_tally, existing=orgs.get(entry["code"]))
         orgs[entry["code"]] = org
     db.session.flush()
     _refuse_cycles(doc, orgs)
@@ -380,6 +384,17 @@ def _import_indicators(entries: list[dict], plan: Plan, actions: dict[str, Actio
     result.indicators_not_in_file = sorted(code for code in existing if code not in file_codes)
 
 
+def _reorganised(orgs) -> set[str]:
+    """Codes of the organisations that a reorganisation has changed (closed, renamed, moved, linked)."""
+    ids = [o.id for o in orgs]
+    if not ids:
+        return set()
+    changed = set(db.session.scalars(select(OrganizationVersion.organization_id).where(
+        OrganizationVersion.organization_id.in_(ids), OrganizationVersion.reorganization_id.is_not(None))))
+    changed |= set(db.session.scalars(select(OrganizationLink.predecessor_id).where(OrganizationLink.predecessor_id.in_(ids))))
+    return {o.code for o in orgs if o.id in changed or o.valid_to is not None}
+
+
 def _refuse_cycles(doc: dict, orgs: dict[str, Organization]) -> None:
     for i, entry in enumerate(doc["organizations"]):
         seen = set()
@@ -396,9 +411,9 @@ def _create_default_assignments(entries, actions: dict[str, Action], orgs: dict[
     """The plan's own assignments were given the day it was issued, every year's cycle included."""
     action_ids = [a.id for a in actions.values()]
     existing = {
-        (a.action_id, a.organization_id, a.cycle)
+        (a.action_id, a.origin_organization_id, a.cycle)
         for a in db.session.execute(
-            select(Assignment.action_id, Assignment.organization_id, Assignment.cycle).where(Assignment.action_id.in_(action_ids))
+            select(Assignment.action_id, Assignment.origin_organization_id, Assignment.cycle).where(Assignment.action_id.in_(action_ids))
         )
     }
     for entry, _ in entries:
@@ -412,6 +427,8 @@ def _create_default_assignments(entries, actions: dict[str, Action], orgs: dict[
                         continue
                     due = action.due_date if cycle == 0 else occurrence_due_date(
                         cycle, action.recurrence_month, action.recurrence_day, action.recurrence_bound)
+                    if org.valid_to is not None or (cycle and not cycle_falls_within(org, due)):
+                        continue  # a closed unit takes no new work; a yearly duty only while the unit exists
                     assignment = Assignment(
                         action=action, organization=org, role=role, cycle=cycle, assigned_on=assigned_on,
                         due_date=due, original_due_date=due, status="not_started", progress=0,

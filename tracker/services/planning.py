@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from tracker.domain.access import Principal, can_approve_for
-from tracker.domain.plans import REF_PATTERN, cycles, occurrence_due_date, section_of, valid_month_day
+from tracker.domain.plans import REF_PATTERN, cycle_falls_within, cycles, occurrence_due_date, section_of, valid_month_day
 from tracker.domain.text import fold
 from tracker.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from tracker.extensions import db
@@ -137,13 +137,15 @@ def assign(principal: Principal, data: dict, *, today: dt.date) -> list[Assignme
     _check_assigned_on(data.get("assigned_on"), today)
     if data.get("owner_id") is not None:
         check_owner(data["owner_id"], org.id)
-    existing = set(db.session.scalars(select(Assignment.cycle).where(Assignment.action_id == action.id, Assignment.organization_id == org.id)))
+    existing = set(db.session.scalars(select(Assignment.cycle).where(
+        Assignment.action_id == action.id, or_(Assignment.organization_id == org.id, Assignment.origin_organization_id == org.id))))
     if existing and not action.is_recurring:
         raise Conflict("Đơn vị đã được giao nhiệm vụ này. Already assigned.", code="assignment.exists")
     created = _create_cycles(action, org, data["role"], data.get("due_date"), data.get("owner_id"), existing, principal.user_id,
                              assigned_on=data.get("assigned_on") or today)
     if not created:
-        raise Conflict("Đơn vị đã được giao đủ các năm. Already assigned for every year.", code="assignment.exists")
+        raise Conflict("Đơn vị đã được giao đủ các năm (trong thời gian đơn vị tồn tại). "
+                       "Already assigned for every year the organisation exists.", code="assignment.exists")
     return created
 
 
@@ -155,6 +157,8 @@ def _create_cycles(action: Action, org: Organization, role: str, due_date: dt.da
             continue
         due = (occurrence_due_date(cycle, action.recurrence_month, action.recurrence_day, action.recurrence_bound) if cycle
                else (due_date or action.due_date))
+        if cycle and not cycle_falls_within(org, due):
+            continue  # a yearly duty falls on a unit only while it exists: never before it began or after it closed
         assignment = Assignment(action=action, organization=org, role=role, cycle=cycle, owner_id=owner_id, assigned_on=assigned_on,
                                 due_date=due, original_due_date=due, status="not_started", progress=0, search_key="")
         db.session.add(assignment)
@@ -188,10 +192,12 @@ def generate_recurring(principal: Principal | None, action_id: int, *, today: dt
         _require_planner(principal, action.plan)
     if not action.is_recurring:
         return 0
-    rows = db.session.execute(select(Assignment.organization_id, Assignment.role, Assignment.cycle).where(Assignment.action_id == action.id)).all()
+    rows = db.session.execute(select(Assignment.organization_id, Assignment.origin_organization_id, Assignment.role, Assignment.cycle)
+                              .where(Assignment.action_id == action.id)).all()
     by_org: dict[int, tuple[str, set[int]]] = {}
-    for org_id, role, cycle in rows:
+    for org_id, origin_id, role, cycle in rows:
         by_org.setdefault(org_id, (role, set()))[1].add(cycle)
+        by_org.setdefault(origin_id, (role, set()))[1].add(cycle)
     created = 0
     for org_id, (role, existing) in by_org.items():
         org = db.session.get(Organization, org_id)

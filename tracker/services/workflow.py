@@ -18,12 +18,13 @@ from tracker.models import Assignment, AssignmentEvent, Evidence, Extension
 from tracker.models.base import utcnow
 from tracker.services import history
 from tracker.services.access import ancestor_ids
-from tracker.services.assignments import check_version, get_assignment
+from tracker.services.assignments import check_version, check_writable, get_assignment
 
 DEFAULT_BACKDATE_MAX_DAYS = 7
 
 
 def _capacities(principal: Principal, assignment: Assignment):
+    check_writable(assignment)
     ancestors = ancestor_ids(assignment.organization_id)
     return capacities(
         contributor=can_contribute_to(principal, assignment.organization_id, ancestors),
@@ -176,6 +177,7 @@ def request_extension(principal: Principal, assignment_id: int, new_due_date: dt
     """Ask for a later due date while the work is open; a request made after the due date is allowed
     but flagged (`requested_after_due`) and counted in the periodic report."""
     assignment = get_assignment(principal, assignment_id)
+    check_writable(assignment)
     if not can_contribute_to(principal, assignment.organization_id, ancestor_ids(assignment.organization_id)):
         raise Forbidden("Chỉ đơn vị được giao được xin gia hạn. Only the assigned organisation may ask.", code="extension.forbidden")
     if assignment.status in (Status.COMPLETED, Status.CANCELLED):
@@ -204,6 +206,7 @@ def decide_extension(principal: Principal, assignment_id: int, extension_id: int
     extension = db.session.scalar(select(Extension).where(Extension.id == extension_id, Extension.assignment_id == assignment.id))
     if extension is None:
         raise NotFound("Không có đề nghị gia hạn này. No such extension request.", code="extension.not_found")
+    check_writable(assignment)
     if not can_approve_for(principal, assignment.organization_id, ancestor_ids(assignment.organization_id)):
         raise Forbidden("Chỉ lãnh đạo được quyết định gia hạn. Only a leader may decide.", code="extension.forbidden")
     if assignment.status in (Status.COMPLETED, Status.CANCELLED):
