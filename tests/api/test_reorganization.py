@@ -245,6 +245,8 @@ def test_access_follows_the_change(reform, client, auth, session, org):
     # An officer of another unit sees none of the successor's work.
     assert client.get(f"/api/v1/assignments/{inherited}", headers=auth("canbo.noivu")).status_code == 404
     assert client.get(f"{ORGS}/{successor}/lineage", headers=auth("canbo.noivu")).status_code == 200  # the tree is public to members
+    # A member of closed units only still manages their own sign-in.
+    assert client.post("/api/v1/auth/logout", headers=ubnd).status_code == 204
 
 
 def test_transfer_keeps_role_due_date_and_version(reform, session, org):
