@@ -14,9 +14,9 @@ from sqlalchemy import inspect, select
 from tracker.domain.access import MemberRole
 from tracker.errors import AppError, flatten_errors
 from tracker.extensions import db
-from tracker.models import Organization
+from tracker.models import Organization, User
 from tracker.schemas.user import UserSchema
-from tracker.services import auth, demo, evidence, plan_import, users
+from tracker.services import admin_units, auth, demo, demo_reform, evidence, plan_import, users
 
 DEMO_PLAN = "kim-dong-nq57.yaml"
 
@@ -78,7 +78,8 @@ def import_plan_command(path: Path, fmt: str) -> None:
 
 @tracker_cli.command("seed-demo")
 @click.option("--demo-users/--no-demo-users", default=None, help="Create the demo users (default: yes, except in production).")
-def seed_demo_command(demo_users: bool | None) -> None:
+@click.option("--reform", is_flag=True, help="Then record the 1 July 2025 reform in the demo tree (as `demo-reform`).")
+def seed_demo_command(demo_users: bool | None, reform: bool) -> None:
     """Load the Kim Động plan and demo data. Running it again changes nothing."""
     _require_schema()
     _report(_run_import(bundled_plan(), "yaml", DEMO_PLAN))
@@ -90,6 +91,8 @@ def seed_demo_command(demo_users: bool | None) -> None:
         click.echo(f"  demo users: {created} created (password in README)")
     else:
         click.echo("  demo users: skipped in production (pass --demo-users to create them)")
+    if reform:
+        _run_reform(None)
 
 
 @tracker_cli.command("create-user")
@@ -155,6 +158,79 @@ def evidence_purge_command(older_than_days: int) -> None:
     """Remove the content of withdrawn evidence (records and history stay)."""
     removed = evidence.purge_withdrawn(older_than_days)
     click.echo(f"{len(removed)} blobs removed")
+
+
+@tracker_cli.command("import-admin-units")
+@click.option("--province", "province_name", required=True, help='A province since 1 July 2025, e.g. "Hưng Yên".')
+@click.option("--parent", "parent_code", default=None, help="Organisation code to put the province under (default: a root).")
+@click.option("--show-former", is_flag=True, help="List, for each commune, the pre-2025 units it was formed from.")
+def import_admin_units_command(province_name: str, parent_code: str | None, show_former: bool) -> None:
+    """Import a province and its communes and wards (official list since 1 July 2025). Running it again changes nothing."""
+    _require_schema()
+    try:
+        result = admin_units.import_admin_units(province_name, parent_code=parent_code)
+        db.session.commit()
+    except admin_units.UnknownProvince as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    except AppError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"{exc.detail or exc.code} [{exc.code}]") from None
+    except Exception:
+        db.session.rollback()
+        raise
+    province = result.province
+    kinds = {kind: sum(1 for u in result.units[1:] if u.kind == kind) for kind in ("commune", "ward", "special_zone")}
+    click.echo(f"{province.name} (mã {province.code}, {admin_units.org_code(province)}): {result.total} units "
+               f"(1 province, {kinds['commune']} xã, {kinds['ward']} phường, {kinds['special_zone']} đặc khu)")
+    click.echo(f"  {result.created} created, {result.updated} updated, {result.unchanged} unchanged"
+               + (f", {result.reorganised} kept as reorganised" if result.reorganised else ""))
+    if show_former:
+        for unit in result.units[1:]:
+            org = result.organizations[unit.code]
+            click.echo(f"  {org.code} {unit.name} [{result.outcomes[unit.code]}] <- formed from:")
+            for old in result.former.get(unit.code, []):
+                click.echo(f"      {admin_units.describe_former(old)}")
+
+
+def _run_reform(actor_username: str | None) -> None:
+    actor_id = None
+    if actor_username is not None:
+        actor_id = db.session.scalar(select(User.id).where(User.username == actor_username))
+        if actor_id is None:
+            raise click.ClickException(f"No user {actor_username}.")
+    try:
+        outcome = demo_reform.apply_kim_dong_reform(actor_id)
+        db.session.commit()
+    except AppError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"{exc.detail or exc.code} [{exc.code}]") from None
+    except Exception:
+        db.session.rollback()
+        raise
+    if not outcome["applied"]:
+        click.echo(f"  reform: already recorded ({outcome['district']} closed on {outcome['closed_on']:%d/%m/%Y}); nothing changed")
+        return
+    units = outcome["admin_units"]
+    click.echo(f"  reform effective {outcome['effective_on']:%d/%m/%Y} ({outcome['decision']})")
+    click.echo(f"    {units['province']['name']}: {units['total']} administrative units "
+               f"({units['created']} created, {units['updated']} updated, {units['unchanged']} unchanged)")
+    click.echo(f"    new units of the former district: {', '.join(u['code'] + ' ' + u['name'] for u in outcome['new_units'])}")
+    for item in outcome["merged"]:
+        click.echo(f"    merged: {item['code']} -> {item['into']}")
+    for item in outcome["split"]:
+        click.echo(f"    closed 30/06/2025, split: {item['code']} -> {len(item['into'])} units, open work to {item['open_work_to']}")
+    click.echo(f"    {len(outcome['reorganization_ids'])} reorganisations; assignments: {outcome['transferred']} transferred, "
+               f"{outcome['superseded']} superseded (successor already has that year's duty), {outcome['cancelled']} cancelled; "
+               f"{outcome['memberships_moved']} memberships moved")
+
+
+@tracker_cli.command("demo-reform")
+@click.option("--actor", "actor_username", default=None, help="Record the reorganisations as done by this user (default: none, the system).")
+def demo_reform_command(actor_username: str | None) -> None:
+    """Record the 1 July 2025 reform in the Kim Động demo: district bodies close, work passes to the new communes."""
+    _require_schema()
+    _run_reform(actor_username)
 
 
 def init_app(app: Flask) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from tests.conftest import bearer_headers
 from tests.helpers import assert_problem, row_counts
 from tracker.models import (
-    Action, Assignment, AssignmentEvent, AssignmentTransfer, Membership, Organization, OrganizationLink, OrganizationVersion,
+    Action, Assignment, AssignmentEvent, AssignmentTransfer, IndicatorUnit, Membership, Organization, OrganizationLink, OrganizationVersion,
     Reorganization, User,
 )
 
@@ -99,6 +99,9 @@ def test_open_work_passes_to_the_successor_and_completed_work_stays(reform, sess
     closed_parents = session.scalars(select(Organization.code).where(
         Organization.parent_id.in_([org["HU-KD"], org["UBND-KD"]]), Organization.valid_to.is_(None))).all()
     assert closed_parents == []
+    # The indicators the committees reported are reported by the successor from now on.
+    reporters = set(session.scalars(select(IndicatorUnit.organization_id)))
+    assert successor in reporters and not {org["DB-LUONGBANG"], org["DB-TOANTHANG"]} & reporters
     # Closed on the day before, with the lineage to the successor.
     for code in ("DB-LUONGBANG", "DB-TOANTHANG", "HU-KD", "UBND-KD"):
         unit = session.get(Organization, org[code])

@@ -374,7 +374,7 @@ def _import_indicators(entries: list[dict], plan: Plan, actions: dict[str, Actio
             db.session.flush()  # the old rows go before new ones take their (indicator, date)
             indicator.targets = [IndicatorTarget(target_date=date, value=value) for date, value in targets]
             outcome = "updated" if outcome == "unchanged" else outcome
-        unit_ids = [orgs[code].id for code in entry["units"]]
+        unit_ids = list(dict.fromkeys(heir.id for heir in (_current_heir(orgs[code]) for code in entry["units"]) if heir is not None))
         if sorted(u.organization_id for u in indicator.units) != sorted(unit_ids):
             keep = {u.organization_id: u for u in indicator.units if u.organization_id in unit_ids}
             indicator.units = [keep.get(org_id) or IndicatorUnit(organization_id=org_id) for org_id in unit_ids]
@@ -382,6 +382,15 @@ def _import_indicators(entries: list[dict], plan: Plan, actions: dict[str, Actio
         result.indicators.count(outcome)
     file_codes = {entry["code"] for entry in entries}
     result.indicators_not_in_file = sorted(code for code in existing if code not in file_codes)
+
+
+def _current_heir(org: Organization) -> Organization | None:
+    """The unit that carries a closed unit's duties today: its successor, and theirs (None if the line ends)."""
+    seen = set()
+    while org is not None and org.valid_to is not None and org.id not in seen:
+        seen.add(org.id)
+        org = org.successor
+    return org
 
 
 def _reorganised(orgs) -> set[str]:

@@ -23,7 +23,7 @@ from tracker.domain.vocabulary import Status
 from tracker.errors import AppError, Conflict, NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.models import (
-    Assignment, AssignmentTransfer, Extension, Membership, Organization, OrganizationLink, OrganizationVersion, Reorganization,
+    Assignment, AssignmentTransfer, Extension, IndicatorUnit, Membership, Organization, OrganizationLink, OrganizationVersion, Reorganization,
 )
 from tracker.models.base import utcnow
 from tracker.services import history
@@ -225,6 +225,8 @@ def _close_unit(org: Organization, day: dt.date, successors: list[Organization],
         current.valid_to = day - DAY
     org.valid_to = day - DAY
     org.successor_id = successors[0].id if successors else None
+    if successors:
+        _pass_indicator_units(org, successors[0])
     for successor in successors:
         db.session.add(OrganizationLink(reorganization_id=reorganization.id, predecessor_id=org.id, successor_id=successor.id,
                                         effective_on=day))
@@ -243,23 +245,33 @@ class _WorkMover:
         self.cancelled = 0
         self.held: dict[int, set[tuple[int, int]]] = {}
 
-    def _held_by(self, org_id: int) -> set[tuple[int, int]]:
+    def _held_by(self, org_id: int) -> dict[tuple[int, int], int]:
+        """The successor's live yearly duties: (action, year) -> assignment id."""
         if org_id not in self.held:
-            self.held[org_id] = {tuple(row) for row in db.session.execute(select(Assignment.action_id, Assignment.cycle).where(
-                Assignment.organization_id == org_id, Assignment.cycle != 0, Assignment.status != Status.CANCELLED)).all()}
+            self.held[org_id] = {(action_id, cycle): assignment_id for action_id, cycle, assignment_id in db.session.execute(
+                select(Assignment.action_id, Assignment.cycle, Assignment.id).where(
+                    Assignment.organization_id == org_id, Assignment.cycle != 0, Assignment.status != Status.CANCELLED)).all()}
         return self.held[org_id]
 
     def move(self, assignment: Assignment, source: Organization, target: Organization) -> None:
         closed_on = self.day - DAY
         falls_after = assignment.cycle != 0 and assignment.due_date is not None and assignment.due_date > closed_on
-        if falls_after and (assignment.action_id, assignment.cycle) in self._held_by(target.id):
+        kept_id = self._held_by(target.id).get((assignment.action_id, assignment.cycle))
+        if falls_after and kept_id is not None:
+            kept = db.session.get(Assignment, kept_id)
+            if assignment.role == "lead" and kept.role != "lead":
+                # The successor now leads what a predecessor led: its own copy takes the lead role.
+                history.record(kept, "role_changed", actor_id=self.principal.user_id, effective_on=self.day,
+                               old={"role": kept.role}, new={"role": "lead", "reorganization_id": self.reorganization.id},
+                               note=self._note(source, target))
+                kept.role = "lead"
             self._end(assignment, "superseded",
                       f"Nhiệm vụ năm {assignment.cycle} do đơn vị kế thừa {target.code} thực hiện. "
                       f"Superseded: the successor {target.code} has this year's duty.", {"successor_id": target.id})
             self.superseded += 1
             return
         if assignment.cycle != 0:
-            self._held_by(target.id).add((assignment.action_id, assignment.cycle))
+            self._held_by(target.id)[(assignment.action_id, assignment.cycle)] = assignment.id
         owner_kept = assignment.owner_id is not None and db.session.scalar(select(Membership.id).where(
             Membership.user_id == assignment.owner_id, Membership.organization_id == target.id)) is not None
         values = {"organization_id": target.id}
@@ -304,6 +316,22 @@ class _WorkMover:
             "superseded": self.superseded,
             "cancelled": self.cancelled,
         }
+
+
+def _pass_indicator_units(source: Organization, target: Organization) -> int:
+    """The indicators a closed unit reported are reported by its successor from now on (the
+    measurements it recorded stay its own)."""
+    moved = 0
+    reported = set(db.session.scalars(select(IndicatorUnit.indicator_id).where(IndicatorUnit.organization_id == target.id)))
+    for unit in db.session.scalars(select(IndicatorUnit).where(IndicatorUnit.organization_id == source.id)).all():
+        if unit.indicator_id in reported:
+            db.session.delete(unit)
+        else:
+            unit.organization_id = target.id
+            reported.add(unit.indicator_id)
+        moved += 1
+    db.session.flush()
+    return moved
 
 
 def _move_memberships(predecessors: list[Organization], successor: Organization) -> int:
@@ -464,7 +492,8 @@ def _split(principal: Principal, data: dict, today: dt.date) -> Reorganization:
     mover = _WorkMover(principal, reorganization)
     for assignment in open_work:
         mover.move(assignment, org, successors[allocation.get(assignment.id, default)])
-    _close_unit(org, day, list(successors.values()), reorganization)
+    heirs = sorted(successors.values(), key=lambda o: o.id != default)  # the default successor first: it is `successor_id`
+    _close_unit(org, day, heirs, reorganization)
     children_done = _apply_children(children, day, reorganization, mover, data)
     reorganization.outcome = {"organization_id": org.id, "successor_ids": successor_ids, "children": children_done, **mover.summary()}
     db.session.flush()
