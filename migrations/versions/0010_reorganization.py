@@ -95,6 +95,8 @@ def upgrade():
         batch_op.create_unique_constraint(batch_op.f('uq_assignment_action_id_origin_organization_id_cycle'), ['action_id', 'origin_organization_id', 'cycle'])
         batch_op.create_foreign_key(batch_op.f('fk_assignment_origin_organization_id_organization'), 'organization', ['origin_organization_id'], ['id'], ondelete='RESTRICT')
 
+    op.create_index('ix_assignment_event_kind_effective_on', 'assignment_event', ['kind', 'effective_on'], unique=False)
+
     # Each organisation's one version so far: its name and parent over its whole life.
     op.execute(
         "INSERT INTO organization_version (organization_id, valid_from, valid_to, name, short_name, parent_id) "
@@ -103,6 +105,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index('ix_assignment_event_kind_effective_on', table_name='assignment_event')
     with op.batch_alter_table('assignment', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_assignment_origin_organization_id_organization'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('uq_assignment_action_id_origin_organization_id_cycle'), type_='unique')

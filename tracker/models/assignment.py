@@ -70,7 +70,11 @@ class AssignmentEvent(db.Model):
     """One change to an assignment. Append-only: never updated, never deleted."""
 
     __tablename__ = "assignment_event"
-    __table_args__ = (Index("ix_assignment_event_assignment_id_id", "assignment_id", "id"),)
+    __table_args__ = (
+        Index("ix_assignment_event_assignment_id_id", "assignment_id", "id"),
+        # Reports as of a day find the work a reorganisation ended after it (kind, effective_on).
+        Index("ix_assignment_event_kind_effective_on", "kind", "effective_on"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id", ondelete="RESTRICT"))

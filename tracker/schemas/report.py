@@ -129,7 +129,7 @@ class SummarySchema(ma.Schema):
 
 
 class ScoreRowSchema(ma.Schema):
-    rank = fields.Integer()
+    rank = fields.Integer(allow_none=True, metadata={"description": "null for a unit that did not exist during the year (`closed`)"})
     organization_id = fields.Integer()
     organization_code = fields.String()
     organization_name = fields.String()
@@ -143,6 +143,8 @@ class ScoreRowSchema(ma.Schema):
     overdue_rate_of_due = fields.Float(allow_none=True)
     average_days_late = fields.Float(allow_none=True)
     evidence_rate = fields.Float(allow_none=True)
+    closed = fields.Boolean(metadata={"description": "The unit did not exist during the year (closed before it or created "
+                                                     "after it): its row shows the work it holds, unranked"})
 
 
 class ScorecardSchema(ma.Schema):

@@ -4,6 +4,14 @@ built on these, is in tracker.services.periodic).
 Every report is limited to the caller's scope in SQL, takes `as_of` so that it can be reproduced,
 and runs a fixed number of statements whatever the number of assignments: counts are grouped in
 the database, lists are paged or streamed.
+
+A report as of day D uses the tree of D (tracker.services.org_tree): each assignment counts for the
+unit that held it on D (`holder_on`, before any later transfer), shown with the name and parent of
+D, and an organisation filter or a subtree is that of D. Work a reorganisation ended after D
+(superseded or cancelled with its unit) still counts as of D. So a report as of a past day never
+changes after a later rename, move or merger. A unit closed before D keeps the completed work it
+did (a merger passes only open work on): it appears with its last name, in its last parent's
+subtree (a summary's row hangs under its nearest ancestor that existed on D).
 """
 
 from __future__ import annotations
@@ -11,8 +19,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, Subquery, and_, case, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from tracker.domain.access import Principal
@@ -20,9 +29,12 @@ from tracker.domain.classification import (
     LABELS as CLASS_LABELS, TaskClass, class_condition, class_expression, days_overdue, due_soon_condition,
 )
 from tracker.extensions import db
-from tracker.models import Action, Assignment, Evidence, Extension, Organization, Plan, TaskGroup, User
+from tracker.models import (
+    Action, Assignment, AssignmentEvent, Evidence, Extension, Organization, OrganizationVersion, Plan, TaskGroup, User,
+)
 from tracker.services.access import approvable_organizations, visible_organizations
 from tracker.services.assignments import apply_filters
+from tracker.services.org_tree import exists_on, holder_on, valid_on
 from tracker.services.sql import days_between
 
 RATE_BASES = {
@@ -38,29 +50,156 @@ _Parent = aliased(Organization, name="parent_organization")
 _Owner = aliased(User, name="owner")
 
 
-def _live(stmt: Select) -> Select:
-    return stmt.where(Assignment.status != "cancelled")
+def _live(stmt: Select, tree: TreeOn) -> Select:
+    return stmt.where(tree.status != "cancelled")
+
+
+# --- the tree of a day -------------------------------------------------------------------------
+
+
+def _held_where(day: dt.date) -> ColumnElement[bool]:
+    """Versions of the tree of `day` for reports: the one valid on `day`, or, for a unit closed
+    before `day`, its last one (it still holds the completed work it did)."""
+    return or_(
+        valid_on(day, OrganizationVersion.valid_from, OrganizationVersion.valid_to),
+        and_(Organization.valid_to < day, OrganizationVersion.valid_to == Organization.valid_to),
+    )
+
+
+def held_versions(day: dt.date, name: str) -> Subquery:
+    """Name, short name and parent of each organisation in the tree of `day` (see `_held_where`), a subquery."""
+    return (
+        select(OrganizationVersion.organization_id, OrganizationVersion.name, OrganizationVersion.short_name,
+               OrganizationVersion.parent_id)
+        .join(Organization, Organization.id == OrganizationVersion.organization_id)
+        .where(_held_where(day))
+        .subquery(name)
+    )
+
+
+def held_subtree(root_ids: set[int], day: dt.date) -> Select:
+    """Ids of the given organisations and their descendants in the tree of `day`, closed units under
+    their last parent included (a recursive CTE): whose work a report of the roots as of `day` counts."""
+    edges = (
+        select(OrganizationVersion.organization_id, OrganizationVersion.parent_id)
+        .join(Organization, Organization.id == OrganizationVersion.organization_id)
+        .where(_held_where(day))
+        .cte("held_edges")
+    )
+    tree = select(Organization.id.label("id")).where(Organization.id.in_(sorted(root_ids))).cte("held_subtree", recursive=True)
+    tree = tree.union(select(edges.c.organization_id).where(edges.c.parent_id == tree.c.id))
+    return select(tree.c.id)
+
+
+# Events of work a reorganisation ended (a yearly duty the successor already had, or the open work of
+# a unit dissolved without a successor): cancelled from their effective day on, live before it.
+ENDED_BY_REORGANIZATION = ("superseded", "cancelled_by_reorganization")
+
+
+def ended_after(day: dt.date) -> Subquery:
+    """The assignments a reorganisation ended after `day`, with the status each had before (a
+    subquery: assignment_id, status). An assignment is ended once: cancelled is final."""
+    return (
+        select(AssignmentEvent.assignment_id, func.max(AssignmentEvent.old_value["status"].as_string()).label("status"))
+        .where(AssignmentEvent.kind.in_(ENDED_BY_REORGANIZATION), AssignmentEvent.effective_on > day)
+        .group_by(AssignmentEvent.assignment_id)
+        .subquery("ended_after")
+    )
+
+
+def version_or_current(version: Subquery, column: str, current):
+    """`version`'s column, or the current one for a unit without a version in that tree (one not
+    yet created on the day: it holds no work then, normally)."""
+    return case((version.c.organization_id.is_(None), current), else_=version.c[column])
+
+
+@dataclass(frozen=True)
+class TreeOn:
+    """How a report as of `day` sees assignments and organisations: who held each assignment and
+    its status that day, and the names and parents of the day. `TreeOn.of(day)` runs one statement
+    (holder_on's check)."""
+
+    day: dt.date
+    holder: ColumnElement[int]
+    ended: Subquery
+    version: Subquery
+    parent_version: Subquery
+
+    @classmethod
+    def of(cls, day: dt.date) -> TreeOn:
+        return cls(day, holder_on(day), ended_after(day), held_versions(day, "organization_on"),
+                   held_versions(day, "parent_organization_on"))
+
+    @property
+    def status(self) -> ColumnElement[str]:
+        """Each assignment's status on the day: the current one, except that work a reorganisation
+        ended after the day still had the status it had then. Needs `join_status`."""
+        return case((and_(Assignment.status == "cancelled", self.ended.c.status.is_not(None)), self.ended.c.status),
+                    else_=Assignment.status)
+
+    def join_status(self, stmt: Select) -> Select:
+        return stmt.outerjoin(self.ended, self.ended.c.assignment_id == Assignment.id)
+
+    @property
+    def name(self):
+        return version_or_current(self.version, "name", Organization.name)
+
+    @property
+    def parent_id(self):
+        return version_or_current(self.version, "parent_id", Organization.parent_id)
+
+    @property
+    def parent_name(self):
+        return version_or_current(self.parent_version, "name", _Parent.name)
+
+    def join_holder(self, stmt: Select) -> Select:
+        """Join the holder (Organization) with its version of the day, and its parent of the day (_Parent) with its version."""
+        return (
+            stmt.join(Organization, Organization.id == self.holder)
+            .outerjoin(self.version, self.version.c.organization_id == Organization.id)
+            .outerjoin(_Parent, _Parent.id == self.parent_id)
+            .outerjoin(self.parent_version, self.parent_version.c.organization_id == _Parent.id)
+        )
+
+    def in_subtree(self, organization_id: int) -> ColumnElement[bool]:
+        """The holder on the day is the organisation or one of its descendants that day."""
+        return self.holder.in_(held_subtree({organization_id}, self.day))
+
+
+def filtered(stmt: Select, tree: TreeOn, *, organization_id: int | None = None, include_descendants: bool = False,
+             **filters) -> Select:
+    """The /assignments filters (`apply_filters`), the organisation's taken as the holder on the
+    day and its subtree as that of the day. `stmt` has the holder joined as Organization."""
+    stmt = apply_filters(stmt, as_of=tree.day, **filters)
+    if organization_id is not None:
+        if include_descendants:
+            stmt = stmt.where(Organization.id.in_(held_subtree({organization_id}, tree.day)))
+        else:
+            stmt = stmt.where(Organization.id == organization_id)
+    return stmt
 
 
 # --- overdue -----------------------------------------------------------------------------------
 
 
-def _scoped_from_assignments(stmt: Select, principal: Principal) -> Select:
-    """Assignments with their action, plan, group, organisation (and parent) and owner, in scope."""
-    return (
-        stmt.select_from(Assignment)
+def _scoped_from_assignments(stmt: Select, principal: Principal, tree: TreeOn) -> Select:
+    """Assignments with their action, plan, group, holder on the day (and its parent) and owner, in scope."""
+    stmt = (
+        tree.join_status(stmt.select_from(Assignment))
         .join(Action, Action.id == Assignment.action_id)
         .join(Plan, Plan.id == Action.plan_id)
         .outerjoin(TaskGroup, TaskGroup.id == Action.group_id)
-        .join(Organization, Organization.id == Assignment.organization_id)
-        .outerjoin(_Parent, _Parent.id == Organization.parent_id)
+    )
+    return (
+        tree.join_holder(stmt)
         .outerjoin(_Owner, _Owner.id == Assignment.owner_id)
-        .where(visible_organizations(principal, Assignment.organization_id))
+        .where(visible_organizations(principal, Organization.id))
     )
 
 
-def report_rows(principal: Principal) -> Select:
-    """The columns every assignment list of the reports shows, joined and scoped, unfiltered."""
+def report_rows(principal: Principal, tree: TreeOn) -> Select:
+    """The columns every assignment list of the reports shows, joined and scoped, unfiltered: each
+    assignment with the unit that held it on the tree's day, named as on that day."""
     return _scoped_from_assignments(
         select(
             Assignment.id.label("assignment_id"),
@@ -68,27 +207,28 @@ def report_rows(principal: Principal) -> Select:
             TaskGroup.number.label("group_number"), TaskGroup.title.label("group_title"),
             Action.ref.label("action_ref"), Action.title.label("action_title"), Action.text.label("action_text"),
             Organization.id.label("organization_id"), Organization.code.label("organization_code"),
-            Organization.name.label("organization_name"),
-            _Parent.id.label("parent_organization_id"), _Parent.name.label("parent_organization_name"),
+            tree.name.label("organization_name"),
+            _Parent.id.label("parent_organization_id"), tree.parent_name.label("parent_organization_name"),
             Assignment.role, Assignment.cycle,
             _Owner.id.label("owner_id"), _Owner.full_name.label("owner_name"), _Owner.phone.label("owner_phone"),
             _Owner.email.label("owner_email"),
-            Assignment.original_due_date, Assignment.due_date, Assignment.status, Assignment.progress,
+            Assignment.original_due_date, Assignment.due_date, tree.status.label("status"), Assignment.progress,
             Assignment.submitted_on, Assignment.completed_on,
             Assignment.updated_at.label("last_updated_at"),
         ),
-        principal,
+        principal, tree,
     )
 
 
-def overdue_query(principal: Principal, *, as_of: dt.date, **filters) -> Select:
+def overdue_query(principal: Principal, *, as_of: dt.date, tree: TreeOn | None = None, **filters) -> Select:
     """Assignments not completed whose due date is before `as_of`, most overdue first."""
+    tree = tree or TreeOn.of(as_of)
     stmt = (
-        report_rows(principal)
-        .where(class_condition(TaskClass.OVERDUE, Assignment.status, Assignment.due_date, Assignment.completed_on, as_of))
+        report_rows(principal, tree)
+        .where(class_condition(TaskClass.OVERDUE, tree.status, Assignment.due_date, Assignment.completed_on, as_of))
         .order_by(Assignment.due_date, Organization.code, Assignment.id)
     )
-    return apply_filters(stmt, as_of=as_of, **filters)
+    return filtered(stmt, tree, **filters)
 
 
 def overdue_row(row, as_of: dt.date) -> dict:
@@ -131,17 +271,19 @@ SUMMARY_KEYS = ("organization", "group", "plan", "owner")
 
 
 def summary(principal: Principal, *, as_of: dt.date, by: str, **filters) -> dict:
-    """Counts of each class, due-soon count and rates per key; by=organization rolls subtrees up."""
-    task_class = class_expression(Assignment.status, Assignment.due_date, Assignment.completed_on, as_of).label("task_class")
-    soon = func.sum(case((due_soon_condition(Assignment.status, Assignment.due_date, Assignment.completed_on, as_of), 1), else_=0))
+    """Counts of each class, due-soon count and rates per key; by=organization rolls subtrees up
+    (the tree of `as_of`: each assignment where it was held that day)."""
+    tree = TreeOn.of(as_of)
+    task_class = class_expression(tree.status, Assignment.due_date, Assignment.completed_on, as_of).label("task_class")
+    soon = func.sum(case((due_soon_condition(tree.status, Assignment.due_date, Assignment.completed_on, as_of), 1), else_=0))
     keys = {
-        "organization": [Assignment.organization_id],
+        "organization": [Organization.id],  # the holder on as_of
         "group": [Plan.id, Plan.code, TaskGroup.number, TaskGroup.title],
         "plan": [Plan.id, Plan.code, Plan.title],
         "owner": [_Owner.id, _Owner.full_name],
     }[by]
-    stmt = _scoped_from_assignments(select(*keys, task_class, func.count(Assignment.id), soon), principal).group_by(*keys, task_class)
-    stmt = apply_filters(_live(stmt), as_of=as_of, **filters)
+    stmt = _scoped_from_assignments(select(*keys, task_class, func.count(Assignment.id), soon), principal, tree).group_by(*keys, task_class)
+    stmt = filtered(_live(stmt, tree), tree, **filters)
     grouped: dict[tuple, dict[str, int]] = defaultdict(dict)
     soon_by_key: dict[tuple, int] = defaultdict(int)
     totals: dict[str, int] = defaultdict(int)
@@ -153,7 +295,7 @@ def summary(principal: Principal, *, as_of: dt.date, by: str, **filters) -> dict
         total_soon += due_soon or 0
 
     if by == "organization":
-        rows = _organization_rows(principal, grouped, soon_by_key, filters.get("organization_id"))
+        rows = _organization_rows(principal, grouped, soon_by_key, filters.get("organization_id"), as_of)
     elif by == "group":
         rows = [
             counts_row({"plan_id": plan_id, "plan_code": code, "group": number},
@@ -176,29 +318,51 @@ def summary(principal: Principal, *, as_of: dt.date, by: str, **filters) -> dict
 
 
 def _organization_rows(principal: Principal, grouped: dict[tuple, dict[str, int]], soon: dict[tuple, int],
-                       root: int | None) -> list[dict]:
-    """One row per visible organisation with work in its subtree; a parent's row includes its subtree.
-    With an organisation filter, the rows stop at that organisation (its ancestors are not shown)."""
-    tree = {org_id: parent_id for org_id, parent_id in db.session.execute(select(Organization.id, Organization.parent_id))}
+                       root: int | None, as_of: dt.date) -> list[dict]:
+    """One row per visible organisation with work in its subtree in the tree of `as_of` (names and
+    parents of that day); a parent's row is its own work plus its children's rows. A unit that did
+    not exist on `as_of` has a row only for work it holds (a closed unit: the work it completed),
+    under its nearest ancestor that existed then. With an organisation filter, the rows stop at that
+    organisation (its ancestors are not shown). Two statements."""
+    version = held_versions(as_of, "organization_on")
+    names: dict[int, str] = {}
+    parents: dict[int, int | None] = {}
+    existing: set[int] = set()
+    for org_id, name, parent_id, existed in db.session.execute(
+            select(Organization.id, version_or_current(version, "name", Organization.name),
+                   version_or_current(version, "parent_id", Organization.parent_id), exists_on(as_of))
+            .outerjoin(version, version.c.organization_id == Organization.id)):
+        names[org_id], parents[org_id] = name, parent_id
+        if existed:
+            existing.add(org_id)
+    if root is not None:
+        existing.add(root)  # the rows stop there, whether it existed that day or not
+
+    def parent_on(org_id: int) -> int | None:
+        node, seen = parents.get(org_id), set()
+        while node is not None and node not in existing and node not in seen:  # skip units closed by then
+            seen.add(node)
+            node = parents.get(node)
+        return node if node in existing else None
+
     visible = dict(db.session.execute(
         select(Organization.id, Organization.code).where(visible_organizations(principal, Organization.id))
     ).all())
-    names = dict(db.session.execute(select(Organization.id, Organization.name).where(Organization.id.in_(list(visible)))).all())
     rolled: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     rolled_soon: dict[int, int] = defaultdict(int)
     for (org_id,), counts in grouped.items():
         node, seen = org_id, set()
-        while node is not None and node not in seen:  # up the tree: every ancestor's row includes it
+        while node is not None and node not in seen:  # up the tree of as_of: every ancestor's row includes it
             seen.add(node)
             for klass, count in counts.items():
                 rolled[node][klass] += count
             rolled_soon[node] += soon[(org_id,)]
-            node = None if node == root else tree.get(node)
+            node = None if node == root else parent_on(node)
     rows = []
     for org_id in sorted(rolled, key=lambda o: visible.get(o, "")):
         if org_id in visible:
-            row = counts_row({"organization_id": org_id, "organization_code": visible[org_id], "parent_id": tree.get(org_id)},
-                       names[org_id], rolled[org_id], rolled_soon[org_id])
+            row = counts_row({"organization_id": org_id, "organization_code": visible[org_id], "parent_id": parent_on(org_id)},
+                             names[org_id], rolled[org_id], rolled_soon[org_id])
             row["own"] = {c.value: grouped.get((org_id,), {}).get(c, 0) for c in TaskClass}
             rows.append(row)
     return rows
@@ -208,35 +372,43 @@ def _organization_rows(principal: Principal, grouped: dict[tuple, dict[str, int]
 
 
 def scorecard(principal: Principal, *, year: int, as_of: dt.date) -> dict:
-    """Per organisation, for the yearly evaluation: its own assignments due in `year`."""
-    on_time = class_condition(TaskClass.COMPLETED_ON_TIME, Assignment.status, Assignment.due_date, Assignment.completed_on, as_of)
-    late = class_condition(TaskClass.COMPLETED_LATE, Assignment.status, Assignment.due_date, Assignment.completed_on, as_of)
-    overdue = class_condition(TaskClass.OVERDUE, Assignment.status, Assignment.due_date, Assignment.completed_on, as_of)
+    """Per organisation, for the yearly evaluation: its own assignments due in `year`, counted for
+    the unit that held them on `as_of` and named as on that day. A unit that did not exist during
+    `year` (closed before it, or created after it) keeps its row for the work it holds, unranked."""
+    tree = TreeOn.of(as_of)
+    first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    on_time = class_condition(TaskClass.COMPLETED_ON_TIME, tree.status, Assignment.due_date, Assignment.completed_on, as_of)
+    late = class_condition(TaskClass.COMPLETED_LATE, tree.status, Assignment.due_date, Assignment.completed_on, as_of)
+    overdue = class_condition(TaskClass.OVERDUE, tree.status, Assignment.due_date, Assignment.completed_on, as_of)
     has_evidence = exists().where(Evidence.assignment_id == Assignment.id, Evidence.withdrawn_at.is_(None))
+    closed = or_(Organization.valid_to < first, Organization.valid_from > last)
 
     def count_if(condition):
         return func.sum(case((condition, 1), else_=0))
 
+    name = tree.name
     stmt = (
         select(
-            Organization.id, Organization.code, Organization.name,
+            Organization.id, Organization.code, name, case((closed, True), else_=False),
             func.count(Assignment.id),
             count_if(on_time), count_if(late), count_if(overdue),
             func.sum(case((late, days_between(Assignment.completed_on, Assignment.due_date)), else_=0)),
             count_if(and_(or_(on_time, late), has_evidence)),
         )
         .select_from(Assignment)
-        .join(Organization, Organization.id == Assignment.organization_id)
-        .where(visible_organizations(principal, Assignment.organization_id))
-        .where(Assignment.status != "cancelled")
-        .where(Assignment.due_date.between(dt.date(year, 1, 1), dt.date(year, 12, 31)))
-        .group_by(Organization.id, Organization.code, Organization.name)
+        .outerjoin(tree.ended, tree.ended.c.assignment_id == Assignment.id)
+        .join(Organization, Organization.id == tree.holder)
+        .outerjoin(tree.version, tree.version.c.organization_id == Organization.id)
+        .where(visible_organizations(principal, Organization.id))
+        .where(tree.status != "cancelled")
+        .where(Assignment.due_date.between(first, last))
+        .group_by(Organization.id, Organization.code, name, Organization.valid_from, Organization.valid_to)
     )
     rows = []
-    for org_id, code, name, assigned, n_on_time, n_late, n_overdue, late_days, with_evidence in db.session.execute(stmt):
+    for org_id, code, org_name, is_closed, assigned, n_on_time, n_late, n_overdue, late_days, with_evidence in db.session.execute(stmt):
         completed = (n_on_time or 0) + (n_late or 0)
         rows.append({
-            "organization_id": org_id, "organization_code": code, "organization_name": name,
+            "organization_id": org_id, "organization_code": code, "organization_name": org_name,
             "assigned": assigned, "completed_on_time": n_on_time or 0, "completed_late": n_late or 0, "overdue": n_overdue or 0,
             "in_progress": assigned - completed - (n_overdue or 0),
             "on_time_rate": _ratio(n_on_time or 0, completed + (n_overdue or 0)),
@@ -244,10 +416,15 @@ def scorecard(principal: Principal, *, year: int, as_of: dt.date) -> dict:
             "overdue_rate_of_due": _ratio(n_overdue or 0, completed + (n_overdue or 0)),
             "average_days_late": round((late_days or 0) / n_late, 1) if n_late else None,
             "evidence_rate": _ratio(with_evidence or 0, completed),
+            "closed": bool(is_closed),
         })
-    rows.sort(key=lambda r: (-(r["on_time_rate"] if r["on_time_rate"] is not None else -1), r["overdue"], -r["assigned"], r["organization_code"]))
+    rows.sort(key=lambda r: (r["closed"], -(r["on_time_rate"] if r["on_time_rate"] is not None else -1), r["overdue"], -r["assigned"],
+                             r["organization_code"]))
     previous, rank = None, 0
     for position, row in enumerate(rows, start=1):
+        if row["closed"]:  # not ranked for a year it did not exist in
+            row["rank"] = None
+            continue
         standing = (row["on_time_rate"], row["overdue"])
         if standing != previous:
             rank, previous = position, standing
@@ -260,7 +437,8 @@ def scorecard(principal: Principal, *, year: int, as_of: dt.date) -> dict:
             "overdue_rate_of_due": RATE_BASES["overdue_rate_of_due"],
             "evidence_rate": "completed items with at least one evidence file not withdrawn / completed items",
             "average_days_late": "mean of (completion date - due date) over items completed late",
-            "rank": "by on-time rate (highest first), then fewest overdue; equal standings share a rank",
+            "rank": "by on-time rate (highest first), then fewest overdue; equal standings share a rank; a unit that "
+                    "did not exist during the year (closed before it or created after it) is not ranked (closed, rank null)",
         },
         "rows": rows,
     }
@@ -278,19 +456,22 @@ def attention(principal: Principal, *, today: dt.date, due_within_days: int = 7,
     def count(stmt: Select) -> int:
         return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
 
-    rows = report_rows(principal).order_by(Assignment.due_date, Assignment.id)
-    overdue = overdue_query(principal, as_of=today)
-    awaiting = rows.where(Assignment.status == "submitted", approvable_organizations(principal, Assignment.organization_id))
+    tree = TreeOn.of(today)
+    rows = report_rows(principal, tree).order_by(Assignment.due_date, Assignment.id)
+    overdue = overdue_query(principal, as_of=today, tree=tree)
+    awaiting = rows.where(Assignment.status == "submitted", approvable_organizations(principal, Organization.id))
     returned = rows.where(Assignment.status == "returned")
-    soon = rows.where(due_soon_condition(Assignment.status, Assignment.due_date, Assignment.completed_on, today, due_within_days))
+    soon = rows.where(due_soon_condition(tree.status, Assignment.due_date, Assignment.completed_on, today, due_within_days))
     extensions = (
         select(Extension.id.label("extension_id"), Extension.assignment_id, Action.ref.label("action_ref"),
-               Organization.code.label("organization_code"), Organization.name.label("organization_name"),
+               Organization.code.label("organization_code"), tree.name.label("organization_name"),
                Extension.previous_due_date, Extension.new_due_date, Extension.reason, Extension.requested_at)
+        .select_from(Extension)
         .join(Assignment, Assignment.id == Extension.assignment_id)
         .join(Action, Action.id == Assignment.action_id)
-        .join(Organization, Organization.id == Assignment.organization_id)
-        .where(Extension.status == "pending", approvable_organizations(principal, Assignment.organization_id))
+        .join(Organization, Organization.id == tree.holder)
+        .outerjoin(tree.version, tree.version.c.organization_id == Organization.id)
+        .where(Extension.status == "pending", approvable_organizations(principal, Organization.id))
         .order_by(Extension.requested_at)
     )
     return {
