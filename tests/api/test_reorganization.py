@@ -221,9 +221,16 @@ def test_organizations_by_day_and_lineage(reform, client, auth, org):
 def test_access_follows_the_change(reform, client, auth, session, org):
     successor = reform["successor"]
     leader = User(username="lanhdao.xa", password_hash="x", full_name="Lãnh đạo xã Lương Bằng", search_key="")
-    session.add_all([leader, Membership(user=leader, organization_id=successor, role="leader")])
+    officer = User(username="canbo.ubnd.cu", password_hash="x", full_name="Cán bộ UBND huyện (đã giải thể)", search_key="")
+    session.add_all([leader, Membership(user=leader, organization_id=successor, role="leader"),
+                     officer, Membership(user=officer, organization_id=org["UBND-KD"], role="officer")])
     session.commit()
     headers = bearer_headers(leader.id)
+    # The closed unit's officer reads its work but cannot write: not even evidence on a completed task.
+    closed_officer = bearer_headers(officer.id)
+    assert client.get(f"/api/v1/assignments/{reform['completed']}", headers=closed_officer).status_code == 200
+    assert_problem(client.patch(f"/api/v1/assignments/{reform['completed']}", headers={**closed_officer, "If-Match": "*"},
+                                json={"note": "Bổ sung"}), 403, "organization.closed")
     # The successor's leader reads the predecessor's completed work, its history and evidence.
     completed = reform["completed"]
     for path in ("", "/history", "/evidence"):
