@@ -36,11 +36,13 @@ def export_response(fmt: str, name: str, title: str, as_of: dt.date, sheets: lis
         response = Response(stream_with_context(csv_lines(sheets, _zone())), content_type=CSV_MEDIA_TYPE)
     else:
         path = write_xlsx(sheets, title, as_of, _zone())
-        stream = open(path, "rb")  # noqa: SIM115 - closed with the response
+        try:
+            stream = open(path, "rb")  # noqa: SIM115 - closed with the response
+        finally:
+            os.remove(path)  # the open file stays readable: nothing is left on disk, whether or not the response is closed
         response = Response(wrap_file(request.environ, stream), content_type=XLSX_MEDIA_TYPE, direct_passthrough=True)
-        response.content_length = os.path.getsize(path)
+        response.content_length = os.fstat(stream.fileno()).st_size
         response.call_on_close(stream.close)
-        response.call_on_close(lambda: os.path.exists(path) and os.remove(path))
     response.headers["Content-Disposition"] = content_disposition(export_filename(name, as_of, fmt))
     response.headers["Cache-Control"] = "private, no-store"
     return response

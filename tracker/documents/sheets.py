@@ -39,6 +39,26 @@ def local(moment: dt.datetime, zone: ZoneInfo) -> dt.datetime:
     return as_utc(moment).astimezone(zone).replace(tzinfo=None)
 
 
+class LocalTime:
+    """`local` for the many moments of an export: the zone's offset from UTC is looked up once per
+    UTC day, and moment by moment only on a day when it changes."""
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        self.zone = zone
+        self._offsets: dict[int, dt.timedelta | None] = {}
+
+    def __call__(self, moment: dt.datetime) -> dt.datetime:
+        if moment.tzinfo is not None:
+            moment = (moment if moment.tzinfo is dt.UTC else moment.astimezone(dt.UTC)).replace(tzinfo=None)
+        day = moment.toordinal()
+        if day not in self._offsets:
+            start = dt.datetime.combine(moment.date(), dt.time(), dt.UTC)
+            first, last = (instant.astimezone(self.zone).utcoffset() for instant in (start, start + dt.timedelta(days=1, microseconds=-1)))
+            self._offsets[day] = first if first == last else None
+        offset = self._offsets[day]
+        return moment + offset if offset is not None else local(moment, self.zone)
+
+
 def labelled(value, column: Column):
     """The value as people read it: a code becomes its label (an unknown code stays as it is)."""
     if column.labels is not None and isinstance(value, str):

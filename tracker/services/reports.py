@@ -232,7 +232,7 @@ def overdue_query(principal: Principal, *, as_of: dt.date, tree: TreeOn | None =
 
 
 def overdue_row(row, as_of: dt.date) -> dict:
-    item = dict(row._mapping)
+    item = row._asdict()
     item["days_overdue"] = days_overdue(item["due_date"], as_of)
     item["extended"] = item["due_date"] != item["original_due_date"]
     return item
