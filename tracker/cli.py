@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -40,6 +41,21 @@ def _run_import(raw: bytes, fmt: str, source: str) -> plan_import.ImportResult:
         db.session.rollback()
         raise
     return result
+
+
+@contextmanager
+def _committing():
+    """Commit what the block wrote; on a refusal roll back and say why in one line, without a traceback."""
+    try:
+        yield
+        db.session.commit()
+    except (AppError, admin_units.UnknownProvince) as exc:
+        db.session.rollback()
+        message = f"{exc.detail or exc.code} [{exc.code}]" if isinstance(exc, AppError) else str(exc)
+        raise click.ClickException(message) from None
+    except Exception:
+        db.session.rollback()
+        raise
 
 
 def _report(result: plan_import.ImportResult) -> None:
@@ -167,18 +183,8 @@ def evidence_purge_command(older_than_days: int) -> None:
 def import_admin_units_command(province_name: str, parent_code: str | None, show_former: bool) -> None:
     """Import a province and its communes and wards (official list since 1 July 2025). Running it again changes nothing."""
     _require_schema()
-    try:
+    with _committing():
         result = admin_units.import_admin_units(province_name, parent_code=parent_code)
-        db.session.commit()
-    except admin_units.UnknownProvince as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from None
-    except AppError as exc:
-        db.session.rollback()
-        raise click.ClickException(f"{exc.detail or exc.code} [{exc.code}]") from None
-    except Exception:
-        db.session.rollback()
-        raise
     province = result.province
     kinds = {kind: sum(1 for u in result.units[1:] if u.kind == kind) for kind in ("commune", "ward", "special_zone")}
     click.echo(f"{province.name} (mã {province.code}, {admin_units.org_code(province)}): {result.total} units "
@@ -199,15 +205,8 @@ def _run_reform(actor_username: str | None) -> None:
         actor_id = db.session.scalar(select(User.id).where(User.username == actor_username))
         if actor_id is None:
             raise click.ClickException(f"No user {actor_username}.")
-    try:
+    with _committing():
         outcome = demo_reform.apply_kim_dong_reform(actor_id)
-        db.session.commit()
-    except AppError as exc:
-        db.session.rollback()
-        raise click.ClickException(f"{exc.detail or exc.code} [{exc.code}]") from None
-    except Exception:
-        db.session.rollback()
-        raise
     if not outcome["applied"]:
         click.echo(f"  reform: already recorded ({outcome['district']} closed on {outcome['closed_on']:%d/%m/%Y}); nothing changed")
         return

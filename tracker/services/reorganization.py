@@ -243,7 +243,8 @@ class _WorkMover:
         self.transferred: dict[tuple[int, int], int] = defaultdict(int)
         self.superseded = 0
         self.cancelled = 0
-        self.held: dict[int, set[tuple[int, int]]] = {}
+        self.held: dict[int, dict[tuple[int, int], int]] = {}
+        self.members: dict[int, set[int]] = {}
 
     def _held_by(self, org_id: int) -> dict[tuple[int, int], int]:
         """The successor's live yearly duties: (action, year) -> assignment id."""
@@ -252,6 +253,11 @@ class _WorkMover:
                 select(Assignment.action_id, Assignment.cycle, Assignment.id).where(
                     Assignment.organization_id == org_id, Assignment.cycle != 0, Assignment.status != Status.CANCELLED)).all()}
         return self.held[org_id]
+
+    def _members_of(self, org_id: int) -> set[int]:
+        if org_id not in self.members:
+            self.members[org_id] = set(db.session.scalars(select(Membership.user_id).where(Membership.organization_id == org_id)))
+        return self.members[org_id]
 
     def move(self, assignment: Assignment, source: Organization, target: Organization) -> None:
         closed_on = self.day - DAY
@@ -272,8 +278,7 @@ class _WorkMover:
             return
         if assignment.cycle != 0:
             self._held_by(target.id)[(assignment.action_id, assignment.cycle)] = assignment.id
-        owner_kept = assignment.owner_id is not None and db.session.scalar(select(Membership.id).where(
-            Membership.user_id == assignment.owner_id, Membership.organization_id == target.id)) is not None
+        owner_kept = assignment.owner_id is not None and assignment.owner_id in self._members_of(target.id)
         values = {"organization_id": target.id}
         if assignment.owner_id is not None and not owner_kept:
             values["owner_id"] = None
@@ -318,34 +323,29 @@ class _WorkMover:
         }
 
 
+def _hand_over(model, key, source_ids: list[int], target: Organization) -> int:
+    """Rows of `model` (unique per organisation and `key`) pass from the source units to `target`;
+    one the target already has for the same key is dropped. Returns how many were handed over."""
+    held = set(db.session.scalars(select(key).where(model.organization_id == target.id)))
+    rows = db.session.scalars(select(model).where(model.organization_id.in_(source_ids))).all()
+    for row in rows:
+        if getattr(row, key.key) in held:
+            db.session.delete(row)
+        else:
+            row.organization_id = target.id
+            held.add(getattr(row, key.key))
+    db.session.flush()
+    return len(rows)
+
+
 def _pass_indicator_units(source: Organization, target: Organization) -> int:
     """The indicators a closed unit reported are reported by its successor from now on (the
     measurements it recorded stay its own)."""
-    moved = 0
-    reported = set(db.session.scalars(select(IndicatorUnit.indicator_id).where(IndicatorUnit.organization_id == target.id)))
-    for unit in db.session.scalars(select(IndicatorUnit).where(IndicatorUnit.organization_id == source.id)).all():
-        if unit.indicator_id in reported:
-            db.session.delete(unit)
-        else:
-            unit.organization_id = target.id
-            reported.add(unit.indicator_id)
-        moved += 1
-    db.session.flush()
-    return moved
+    return _hand_over(IndicatorUnit, IndicatorUnit.indicator_id, [source.id], target)
 
 
 def _move_memberships(predecessors: list[Organization], successor: Organization) -> int:
-    moved = 0
-    in_successor = set(db.session.scalars(select(Membership.user_id).where(Membership.organization_id == successor.id)))
-    for membership in db.session.scalars(select(Membership).where(Membership.organization_id.in_([p.id for p in predecessors]))).all():
-        if membership.user_id in in_successor:
-            db.session.delete(membership)
-        else:
-            membership.organization_id = successor.id
-            in_successor.add(membership.user_id)
-        moved += 1
-    db.session.flush()
-    return moved
+    return _hand_over(Membership, Membership.user_id, [p.id for p in predecessors], successor)
 
 
 def _apply_children(plan: dict[int, dict], day: dt.date, reorganization: Reorganization, mover: _WorkMover, data: dict) -> list[dict]:
