@@ -32,6 +32,7 @@ from tracker.extensions import db  # noqa: E402
 from tracker.models import Action, Assignment, Organization, User  # noqa: E402
 from tracker.models.base import utcnow  # noqa: E402
 from tracker.services import demo, plan_import, sessions  # noqa: E402
+from tracker.services import tallies
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = dt.date(2026, 11, 24)
@@ -83,6 +84,8 @@ def build(app, count: int) -> None:
                              "version": 1, "search_key": "", "created_at": now, "updated_at": now})
             db.session.execute(insert(Assignment), rows)
             db.session.commit()
+        tallies.rebuild()  # bulk SQL bypasses the session hook that keeps them
+        db.session.commit()
         db.session.remove()
 
 

@@ -32,6 +32,7 @@ from tests.helpers import counting, descendants, memory_kib, reset_peak
 from tracker import create_app
 from tracker.extensions import db
 from tracker.models import Action, Assignment, Organization, Plan, User
+from tracker.services import tallies
 
 pytestmark = pytest.mark.no_transaction
 
@@ -114,6 +115,8 @@ def add_assignments(n: int) -> None:
     with db.engine.begin() as conn:
         for first in range(0, n, BATCH):
             conn.execute(insert(Assignment), [_row(i, actions, orgs, owners, now) for i in range(first, min(n, first + BATCH))])
+    tallies.rebuild()  # bulk SQL bypasses the session hook that keeps them
+    db.session.commit()
 
 
 @pytest.fixture(scope="module")

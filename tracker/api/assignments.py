@@ -8,7 +8,7 @@ from tracker.schemas.assignment import (
     BulkResultSchema, BulkTransitionSchema, EventSchema, ExtensionDecisionSchema, ExtensionRequestSchema, ExtensionSchema,
     TransitionSchema,
 )
-from tracker.services import assignments, clock, planning, workflow
+from tracker.services import assignments, clock, planning, tallies, workflow
 from tracker.services.pagination import SQLPage
 from tracker.web import Blueprint
 
@@ -34,8 +34,11 @@ class Assignments(MethodView):
     def get(self, args, pagination_parameters):
         """Assignments in the caller's scope, filtered, sorted, paged, each classified as of `as_of`"""
         as_of = args.pop("as_of", None) or clock.today()
-        stmt = assignments.assignments_query(current_principal(), as_of=as_of, **args)
-        page = SQLPage(stmt, pagination_parameters)  # sets pagination_parameters.item_count (one COUNT)
+        principal = current_principal()
+        stmt = assignments.assignments_query(principal, as_of=as_of, **args)
+        filters = {name: value for name, value in args.items() if name != "sort"}
+        # The total from the maintained tallies when they can answer exactly, else one COUNT.
+        page = SQLPage(stmt, pagination_parameters, count=lambda: tallies.total(principal, as_of=as_of, **filters))
         return [assignments.Classified(a, as_of) for a in page.items]
 
     @login_required()

@@ -20,7 +20,7 @@ from tracker.schemas.report import (
     ScorecardQuerySchema, ScorecardSchema, SnapshotCreateSchema, SnapshotFormatSchema, SnapshotQuerySchema, SnapshotSchema,
     SummaryQuerySchema, SummarySchema,
 )
-from tracker.services import clock, indicator_status, reports, snapshots
+from tracker.services import clock, indicator_status, reports, snapshots, tallies
 from tracker.services import periodic as periodic_report
 from tracker.services.pagination import RowPage, SQLPage
 from tracker.web import Blueprint
@@ -165,7 +165,10 @@ def overdue(args, pagination_parameters):
         pagination_parameters.item_count = 0  # an export is not paged; the attachment holds every row
         sheet = Sheet("Quá hạn", ROW_COLUMNS, reports.iter_rows(stmt, as_of))
         return export_response(fmt, "nhiem-vu-qua-han", "Danh sách nhiệm vụ chưa hoàn thành, quá hạn", as_of, [sheet])
-    page = RowPage(stmt, pagination_parameters)
+    principal = current_principal()
+    # Tallies hold the current holders: they answer for today and later (the tree of an earlier day may differ).
+    count = (lambda: tallies.total(principal, as_of=as_of, classification="overdue", **args)) if as_of >= clock.today() else None
+    page = RowPage(stmt, pagination_parameters, count=count)
     return [reports.overdue_row(row, as_of) for row in page.items]
 
 

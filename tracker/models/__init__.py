@@ -8,9 +8,10 @@ from tracker.models.indicator import Indicator, IndicatorTarget, IndicatorUnit, 
 from tracker.models.organization import AssignmentTransfer, Organization, OrganizationLink, OrganizationVersion, Reorganization
 from tracker.models.plan import Action, Plan, TaskGroup
 from tracker.models.report import ReportSnapshot
+from tracker.models.tally import AssignmentTally
 from tracker.models.user import Membership, User
 
 __all__ = [
-    "Action", "Assignment", "AssignmentTransfer", "AssignmentEvent", "AuthSession", "Evidence", "Extension", "IdempotencyKey", "Indicator", "IndicatorTarget", "IndicatorUnit", "Measurement", "MeasurementEvidence", "Membership", "Organization", "OrganizationLink", "OrganizationVersion", "Plan", "Reorganization",
+    "Action", "Assignment", "AssignmentTally", "AssignmentTransfer", "AssignmentEvent", "AuthSession", "Evidence", "Extension", "IdempotencyKey", "Indicator", "IndicatorTarget", "IndicatorUnit", "Measurement", "MeasurementEvidence", "Membership", "Organization", "OrganizationLink", "OrganizationVersion", "Plan", "Reorganization",
     "ReportSnapshot", "SignIn", "TaskGroup", "User",
 ]

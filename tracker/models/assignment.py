@@ -31,11 +31,13 @@ class Assignment(Timestamped, db.Model):
         Index("ix_assignment_status_due_date", "status", "due_date"),
         Index("ix_assignment_due_date", "due_date"),
         Index("ix_assignment_owner_id", "owner_id"),
+        # max(completed_on): whether maintained tallies answer for a day (tracker.services.tallies).
+        Index("ix_assignment_completed_on", "completed_on"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     action_id: Mapped[int] = mapped_column(ForeignKey("action.id", ondelete="RESTRICT"))
-    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="RESTRICT"))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="RESTRICT"), active_history=True)
     # The unit the work was given to; differs from organization_id once a reorganisation passed it on.
     origin_organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="RESTRICT"))
     role: Mapped[str] = mapped_column(String(16))
@@ -45,11 +47,11 @@ class Assignment(Timestamped, db.Model):
     # the assignment can be dated before it.
     assigned_on: Mapped[dt.date | None] = mapped_column(Date)
     original_due_date: Mapped[dt.date | None] = mapped_column(Date)
-    due_date: Mapped[dt.date | None] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16), default="not_started")
+    due_date: Mapped[dt.date | None] = mapped_column(Date, active_history=True)
+    status: Mapped[str] = mapped_column(String(16), default="not_started", active_history=True)
     progress: Mapped[int] = mapped_column(Integer, default=0)
     submitted_on: Mapped[dt.date | None] = mapped_column(Date)
-    completed_on: Mapped[dt.date | None] = mapped_column(Date)
+    completed_on: Mapped[dt.date | None] = mapped_column(Date, active_history=True)
     note: Mapped[str | None] = mapped_column(Text)
     # fold(note): the assignment's own part of accent-insensitive search.
     search_key: Mapped[str] = mapped_column(Text, default="")

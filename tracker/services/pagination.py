@@ -13,7 +13,13 @@ MAX_OFFSET = 2**31 - 1  # beyond any table here; larger offsets would overflow t
 
 
 class SQLPage(Page):
-    """One COUNT and one bounded SELECT per page, whatever the table's size."""
+    """One COUNT and one bounded SELECT per page, whatever the table's size. `count`, when given,
+    is tried first for the total (maintained tallies, tracker.services.tallies); when it returns
+    None the statement is counted."""
+
+    def __init__(self, collection, page_params, count=None):
+        self._count = count
+        super().__init__(collection, page_params)
 
     def _beyond_the_end(self) -> bool:
         return self.page_params.first_item > min(self.item_count, MAX_OFFSET)
@@ -29,6 +35,10 @@ class SQLPage(Page):
 
     @cached_property
     def item_count(self):
+        if self._count is not None:
+            found = self._count()
+            if found is not None:
+                return found
         stmt: Select = self.collection
         return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
 

@@ -26,7 +26,7 @@ from tracker.models import (
     Assignment, AssignmentTransfer, Extension, IndicatorUnit, Membership, Organization, OrganizationLink, OrganizationVersion, Reorganization,
 )
 from tracker.models.base import utcnow
-from tracker.services import history
+from tracker.services import history, tallies
 from tracker.services.organizations import create_organization, get_organization, refresh_search_key
 
 OPEN_STATUSES = tuple(s.value for s in Status if s not in (Status.COMPLETED, Status.CANCELLED))
@@ -136,7 +136,11 @@ def reorganize(principal: Principal, data: dict, *, today: dt.date) -> Reorganiz
     """Record one reorganisation (see the module's docstring). Flushes; the caller commits."""
     kind = data["kind"]
     handler = {"merge": _merge, "split": _split, "rename": _rename, "move": _move, "close": _close}[kind]
-    return handler(principal, data, today)
+    reorganization = handler(principal, data, today)
+    if kind != "rename":
+        # The tree or the lineage changed, and transfers are plain UPDATEs: recount the tallies.
+        tallies.rebuild()
+    return reorganization
 
 
 def _rename(principal: Principal, data: dict, today: dt.date) -> Reorganization:

@@ -1,0 +1,279 @@
+"""Exact totals without counting: maintained tallies of assignments per scope, state and due date.
+
+A list of a million assignments needs its exact total on every page (government figures are never
+estimates), and COUNT(*) over the matching rows costs hundreds of milliseconds at that size. So the
+table `assignment_tally` keeps, for every organisation X, how many assignments X's scope holds in
+each (state, due date), where X's scope is what a leader of X reads (`org_tree.scope_ids`): X, its
+subtree and the units any of these took over from; node 0 counts everything. Each change to an
+assignment updates the tallies of every node above it in the same transaction as the change (a
+session hook, one upsert per flush), so that a transition shows in the very next total.
+
+Tallies answer only what they can answer exactly, else the caller counts:
+- as of a day on or after every completion (`max(completed_on)`): before that, a completed
+  assignment may not yet have been completed on the day;
+- a scope that is one node (an admin's, or a leader's single subtree with no officer membership
+  outside it), with no filter but the class (and an organisation with its subtree when no
+  reorganisation links exist: the filter follows the current tree, the tally the lineage).
+
+Writes that bypass the ORM (bulk SQL in benchmarks and tests, the transfer UPDATE of a
+reorganisation) call `rebuild()`; `tests/services/test_tallies.py` compares the tallies with a
+full recount after random operations on both databases.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from sqlalchemy import and_, case, delete, event, exists, func, inspect, literal, or_, select, text, union_all
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from tracker.domain.access import Principal
+from tracker.domain.classification import TaskClass
+from tracker.extensions import db
+from tracker.models import Assignment, AssignmentTally, Organization, OrganizationLink
+
+EVERYTHING = 0
+NO_DUE = dt.date(9999, 12, 31)
+OPEN, ON_TIME, LATE, CANCELLED = "open", "on_time", "late", "cancelled"
+_TRACKED = ("organization_id", "status", "due_date", "completed_on")
+
+
+def state_of(status: str, due_date: dt.date | None, completed_on: dt.date | None) -> str:
+    """The tally state: cancelled, completed on time or late (for good: completions are dated), else open."""
+    if status == "cancelled":
+        return CANCELLED
+    if status == "completed" and completed_on is not None:
+        return ON_TIME if due_date is None or completed_on <= due_date else LATE
+    return OPEN
+
+
+def _state_sql(status, due_date, completed_on):
+    return case(
+        (status == "cancelled", literal(CANCELLED)),
+        (and_(status == "completed", completed_on.is_not(None)),
+         case((or_(due_date.is_(None), completed_on <= due_date), literal(ON_TIME)), else_=literal(LATE))),
+        else_=literal(OPEN),
+    )
+
+
+def _edges():
+    """Child to parent and predecessor to successor: an assignment counts for every node it reaches."""
+    return union_all(
+        select(Organization.id.label("lower"), Organization.parent_id.label("upper")).where(Organization.parent_id.is_not(None)),
+        select(OrganizationLink.predecessor_id, OrganizationLink.successor_id),
+    ).cte("tally_edges")
+
+
+def nodes_above(org_ids: set[int], session: Session | None = None) -> dict[int, set[int]]:
+    """For each organisation, itself and every node whose scope holds its work (one recursive statement)."""
+    edges = _edges()
+    up = select(Organization.id.label("start"), Organization.id.label("node")).where(
+        Organization.id.in_(sorted(org_ids))).cte("tally_up", recursive=True)
+    up = up.union(select(up.c.start, edges.c.upper).where(edges.c.lower == up.c.node))
+    found: dict[int, set[int]] = defaultdict(set)
+    for start, node in (session or db.session).execute(select(up.c.start, up.c.node)):
+        found[start].add(node)
+    return found
+
+
+# --- keeping them -------------------------------------------------------------------------------
+
+
+def _old(state, name):
+    history = state.attrs[name].history
+    if history.deleted:
+        return history.deleted[0]
+    if history.unchanged:
+        return history.unchanged[0]
+    return getattr(state.obj(), name)
+
+
+def _key(org_id, status, due_date, completed_on) -> tuple:
+    return org_id, state_of(status, due_date, completed_on), due_date or NO_DUE
+
+
+def _changes(session: Session) -> dict[tuple, int]:
+    deltas: dict[tuple, int] = defaultdict(int)
+    for obj in session.new:
+        if isinstance(obj, Assignment):
+            deltas[_key(obj.organization_id, obj.status, obj.due_date, obj.completed_on)] += 1
+    for obj in session.deleted:
+        if isinstance(obj, Assignment):
+            state = inspect(obj)
+            deltas[_key(*(_old(state, name) for name in _TRACKED))] -= 1
+    for obj in session.dirty:
+        if isinstance(obj, Assignment) and obj not in session.deleted:
+            state = inspect(obj)
+            if not any(state.attrs[name].history.has_changes() for name in _TRACKED):
+                continue
+            old = _key(*(_old(state, name) for name in _TRACKED))
+            new = _key(obj.organization_id, obj.status, obj.due_date, obj.completed_on)
+            if old != new:
+                deltas[old] -= 1
+                deltas[new] += 1
+    return {key: n for key, n in deltas.items() if n}
+
+
+def _upsert(session: Session, rows: list[dict]) -> None:
+    connection = session.connection()
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    table = AssignmentTally.__table__
+    stmt = insert(table).values(rows)
+    connection.execute(stmt.on_conflict_do_update(index_elements=["node_id", "state", "due_on"], set_={"n": table.c.n + stmt.excluded.n}))
+
+
+@event.listens_for(Session, "after_flush")
+def _keep(session: Session, _context) -> None:
+    deltas = _changes(session)
+    if not deltas:
+        return
+    above = nodes_above({org_id for org_id, _, _ in deltas}, session)
+    per_node: dict[tuple, int] = defaultdict(int)
+    for (org_id, state, due_on), n in deltas.items():
+        for node in above.get(org_id, {org_id}) | {EVERYTHING}:
+            per_node[(node, state, due_on)] += n
+    # Sorted, so that concurrent transactions lock the rows in one order (no deadlocks).
+    rows = [{"node_id": node, "state": state, "due_on": due_on, "n": n}
+            for (node, state, due_on), n in sorted(per_node.items()) if n]
+    if rows:
+        _upsert(session, rows)
+
+
+def rebuild() -> None:
+    """Recount every tally from the assignments (set-based: a few seconds at a million). For writes
+    that bypass the ORM, and after a reorganisation changed the tree or the lineage."""
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        # Writers wait until this transaction ends, so that no change slips between delete and insert.
+        session.execute(text("LOCK TABLE assignment_tally IN SHARE ROW EXCLUSIVE MODE"))
+    session.execute(delete(AssignmentTally))
+    state = _state_sql(Assignment.status, Assignment.due_date, Assignment.completed_on).label("state")
+    due_on = func.coalesce(Assignment.due_date, NO_DUE).label("due_on")
+    session.execute(AssignmentTally.__table__.insert().from_select(
+        ["node_id", "state", "due_on", "n"],
+        select(literal(EVERYTHING), state, due_on, func.count()).select_from(Assignment).group_by(state, due_on),
+    ))
+    edges = _edges()
+    below = select(Organization.id.label("node"), Organization.id.label("member")).cte("tally_below", recursive=True)
+    below = below.union(select(below.c.node, edges.c.lower).where(edges.c.upper == below.c.member))
+    node_state = _state_sql(Assignment.status, Assignment.due_date, Assignment.completed_on)
+    node_due = func.coalesce(Assignment.due_date, NO_DUE)
+    session.execute(AssignmentTally.__table__.insert().from_select(
+        ["node_id", "state", "due_on", "n"],
+        select(below.c.node, node_state, node_due, func.count())
+        .select_from(below).join(Assignment, Assignment.organization_id == below.c.member)
+        .group_by(below.c.node, node_state, node_due),
+    ))
+
+
+def recount() -> dict[tuple, int]:
+    """What the tallies should hold, counted from the assignments (for checks; zero rows left out)."""
+    edges = _edges()
+    below = select(Organization.id.label("node"), Organization.id.label("member")).cte("tally_check", recursive=True)
+    below = below.union(select(below.c.node, edges.c.lower).where(edges.c.upper == below.c.member))
+    counts: dict[tuple, int] = defaultdict(int)
+    rows = db.session.execute(
+        select(below.c.node, Assignment.status, Assignment.due_date, Assignment.completed_on)
+        .join(Assignment, Assignment.organization_id == below.c.member))
+    for node, status, due_date, completed_on in rows:
+        counts[(node, state_of(status, due_date, completed_on), due_date or NO_DUE)] += 1
+    for status, due_date, completed_on in db.session.execute(select(Assignment.status, Assignment.due_date, Assignment.completed_on)):
+        counts[(EVERYTHING, state_of(status, due_date, completed_on), due_date or NO_DUE)] += 1
+    return dict(counts)
+
+
+def stored() -> dict[tuple, int]:
+    """What the tallies hold (zero rows left out)."""
+    return {(node, state, due_on): n for node, state, due_on, n in db.session.execute(
+        select(AssignmentTally.node_id, AssignmentTally.state, AssignmentTally.due_on, AssignmentTally.n)
+        .where(AssignmentTally.n != 0))}
+
+
+# --- reading them -------------------------------------------------------------------------------
+
+
+def _class_condition(task_class: TaskClass | None, as_of: dt.date):
+    t = AssignmentTally
+    if task_class is None:
+        return literal(True)
+    return {
+        TaskClass.COMPLETED_ON_TIME: t.state == ON_TIME,
+        TaskClass.COMPLETED_LATE: t.state == LATE,
+        TaskClass.NO_DEADLINE: and_(t.state == OPEN, t.due_on == NO_DUE),
+        TaskClass.IN_PROGRESS_ON_TIME: and_(t.state == OPEN, t.due_on >= as_of, t.due_on < NO_DUE),
+        TaskClass.OVERDUE: and_(t.state == OPEN, t.due_on < as_of),
+    }[task_class]
+
+
+def scope_node(principal: Principal) -> int | None:
+    """The one node whose tally is the principal's scope, or None when it is not one node."""
+    if principal.is_admin:
+        return EVERYTHING
+    roots = principal.subtree_roots
+    if not roots:
+        return None
+    above = nodes_above(roots | principal.own_organizations)
+    # Roots inside another root's scope add nothing; officers' own units must lie inside a root's too.
+    outer = {r for r in roots if not (above.get(r, {r}) - {r}) & roots}
+    if len(outer) != 1:
+        return None
+    (node,) = outer
+    if any(node not in above.get(o, {o}) for o in principal.own_organizations):
+        return None
+    return node
+
+
+def total(principal: Principal, *, as_of: dt.date, classification: str | None = None, organization_id: int | None = None,
+          include_descendants: bool = False, **filters) -> int | None:
+    """The exact number of assignments the /assignments filters select, from the tallies; None when
+    the tallies cannot answer (see the module's docstring) and the caller must count."""
+    if any(value not in (None, False, "", [], ()) for value in filters.values()):
+        return None
+    if organization_id is not None:
+        if not include_descendants:
+            return None
+        node = organization_id
+        scope = scope_node(principal)
+        if scope is None or (scope != EVERYTHING and scope not in nodes_above({node}).get(node, set())):
+            return None
+        if db.session.scalar(select(exists().where(OrganizationLink.id.is_not(None)))):
+            return None
+    else:
+        node = scope_node(principal)
+        if node is None:
+            return None
+    task_class = TaskClass(classification) if classification else None
+    latest_completion = select(func.max(Assignment.completed_on)).scalar_subquery()
+    summed = (select(func.coalesce(func.sum(AssignmentTally.n), 0))
+              .where(AssignmentTally.node_id == node, _class_condition(task_class, as_of)).scalar_subquery())
+    latest, counted = db.session.execute(select(latest_completion, summed)).one()
+    if latest is not None and latest > as_of:
+        return None
+    return int(counted)
+
+
+def class_counts(node_ids: list[int], as_of: dt.date) -> dict[int, dict[str, int]] | None:
+    """Each node's scope counted by class as of `as_of` (one statement), or None when the tallies
+    cannot answer for that day (a completion after it). Cancelled work has no class."""
+    t = AssignmentTally
+    task_class = case(
+        (t.state == ON_TIME, literal(TaskClass.COMPLETED_ON_TIME.value)),
+        (t.state == LATE, literal(TaskClass.COMPLETED_LATE.value)),
+        (and_(t.state == OPEN, t.due_on == NO_DUE), literal(TaskClass.NO_DEADLINE.value)),
+        (and_(t.state == OPEN, t.due_on >= as_of), literal(TaskClass.IN_PROGRESS_ON_TIME.value)),
+        (t.state == OPEN, literal(TaskClass.OVERDUE.value)),
+        else_=None,
+    ).label("class")
+    latest = db.session.scalar(select(func.max(Assignment.completed_on)))
+    if latest is not None and latest > as_of:
+        return None
+    counts: dict[int, dict[str, int]] = {node: {c.value: 0 for c in TaskClass} for node in node_ids}
+    rows = db.session.execute(
+        select(t.node_id, task_class, func.sum(t.n))
+        .where(t.node_id.in_(sorted(node_ids)), t.state != CANCELLED).group_by(t.node_id, task_class))
+    for node, name, n in rows:
+        if name is not None:
+            counts[node][name] = int(n)
+    return counts
