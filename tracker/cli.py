@@ -17,7 +17,7 @@ from tracker.errors import AppError, flatten_errors
 from tracker.extensions import db
 from tracker.models import Organization, User
 from tracker.schemas.user import UserSchema
-from tracker.services import admin_units, auth, demo, demo_reform, evidence, plan_import, users
+from tracker.services import admin_units, auth, demo, demo_reform, evidence, plan_import, tallies, users
 
 DEMO_PLAN = "kim-dong-nq57.yaml"
 
@@ -174,6 +174,27 @@ def evidence_purge_command(older_than_days: int) -> None:
     """Remove the content of withdrawn evidence (records and history stay)."""
     removed = evidence.purge_withdrawn(older_than_days)
     click.echo(f"{len(removed)} blobs removed")
+
+
+@tracker_cli.command("recount")
+@click.option("--check", is_flag=True, help="Only compare the tallies with a full count; exit 1 when they differ.")
+def recount_command(check: bool) -> None:
+    """Count the maintained assignment tallies again from the assignments (after writing to the
+    database past the app, e.g. a bulk load in SQL), or check them."""
+    _require_schema()
+    if check:
+        stored, counted = tallies.stored(), tallies.recount()
+        wrong = {key for key in stored.keys() | counted.keys() if stored.get(key, 0) != counted.get(key, 0)}
+        for node, state, due_on in sorted(wrong)[:20]:
+            click.echo(f"node {node} {state} {due_on}: stored {stored.get((node, state, due_on), 0)}, "
+                       f"counted {counted.get((node, state, due_on), 0)}")
+        if wrong:
+            raise click.ClickException(f"{len(wrong)} tallies differ from a full count; run `flask tracker recount`")
+        click.echo(f"tallies exact: {len(stored)} rows")
+        return
+    with _committing():
+        tallies.rebuild()
+    click.echo(f"tallies counted again: {len(tallies.stored())} rows")
 
 
 @tracker_cli.command("import-admin-units")
