@@ -1,5 +1,5 @@
 """maintained tallies of assignments per scope, state and due date (exact list totals at national
-scale), and an index on completed_on (whether the tallies answer for a day)
+scale and search), and an index on completed_on (whether the tallies answer for a day)
 
 Revision ID: 0012
 Revises: 0011
@@ -39,6 +39,10 @@ FILL_EVERYTHING = f"""
 INSERT INTO assignment_tally (node_id, state, due_on, n)
 SELECT 0, {STATE}, {DUE}, count(*) FROM assignment a GROUP BY {STATE}, {DUE}
 """
+FILL_ACTIONS = f"""
+INSERT INTO assignment_tally (node_id, state, due_on, n)
+SELECT -a.action_id, {STATE}, {DUE}, count(*) FROM assignment a GROUP BY -a.action_id, {STATE}, {DUE}
+"""
 
 
 def upgrade():
@@ -51,12 +55,10 @@ def upgrade():
     )
     with op.batch_alter_table('assignment', schema=None) as batch_op:
         batch_op.create_index('ix_assignment_completed_on', ['completed_on'], unique=False)
-    if op.get_bind().dialect.name == "sqlite":
-        fill, fill_everything = FILL.replace("DATE '9999-12-31'", "'9999-12-31'"), FILL_EVERYTHING.replace("DATE '9999-12-31'", "'9999-12-31'")
-    else:
-        fill, fill_everything = FILL, FILL_EVERYTHING
-    op.execute(fill_everything)
-    op.execute(fill)
+    for statement in (FILL_EVERYTHING, FILL_ACTIONS, FILL):
+        if op.get_bind().dialect.name == "sqlite":
+            statement = statement.replace("DATE '9999-12-31'", "'9999-12-31'")
+        op.execute(statement)
 
 
 def downgrade():

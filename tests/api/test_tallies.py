@@ -170,3 +170,30 @@ def test_a_transition_shows_in_the_very_next_total(client, auth, session, make_a
         etag = response.headers["ETag"]
     assert listed_total(client, admin, as_of=as_of, classification="overdue") == overdue - 1
     assert listed_total(client, admin, as_of=as_of, classification="completed_late") == late + 1
+
+
+@pytest.mark.parametrize("q", ["chuyển đổi số", "CONG AN", "kiểm thử", "không có gì như thế"])
+def test_search_totals_match_a_count(client, auth, session, q, make_assignment):
+    # Work that matches by its action, by its organisation's name, or by its note only.
+    make_assignment(org_code="CA-KD", due=dt.date(2025, 3, 1), note="Kiểm thử chuyển đổi số ở công an")
+    make_assignment(due=None, status="completed", completed_on=dt.date(2025, 1, 1))
+    headers = auth("admin")
+    latest = session.scalar(select(func.max(Assignment.completed_on)))
+    as_of = max(TODAY, latest)
+    for task_class in (None, "overdue", "completed_on_time", "no_deadline"):
+        query = {"q": q, "as_of": as_of.isoformat(), **({"classification": task_class} if task_class else {})}
+        response = client.get("/api/v1/assignments", headers=headers, query_string={**query, "page_size": 100})
+        assert response.status_code == 200
+        total = json.loads(response.headers["X-Pagination"])["total"]
+        # The total (from the actions' tallies plus a count of the rest) is the number of rows the pages hold.
+        every = []
+        page = 1
+        while True:
+            listed = client.get("/api/v1/assignments", headers=headers, query_string={**query, "page_size": 100, "page": page})
+            every += listed.get_json()
+            if len(listed.get_json()) < 100:
+                break
+            page += 1
+        assert total == len(every) == len({a["id"] for a in every}), (q, task_class)
+        if q == "chuyển đổi số" and task_class is None:
+            assert total > 0

@@ -4,7 +4,8 @@ A list of a million assignments needs its exact total on every page (government 
 estimates), and COUNT(*) over the matching rows costs hundreds of milliseconds at that size. So the
 table `assignment_tally` keeps, for every organisation X, how many assignments X's scope holds in
 each (state, due date), where X's scope is what a leader of X reads (`org_tree.scope_ids`): X, its
-subtree and the units any of these took over from; node 0 counts everything. Each change to an
+subtree and the units any of these took over from; node 0 counts everything, and node -A the
+work of action A (everything's, for search totals: the actions a query names). Each change to an
 assignment updates the tallies of every node above it in the same transaction as the change (a
 session hook, one upsert per flush), so that a transition shows in the very next total.
 
@@ -13,7 +14,10 @@ Tallies answer only what they can answer exactly, else the caller counts:
   assignment may not yet have been completed on the day;
 - a scope that is one node (an admin's, or a leader's single subtree with no officer membership
   outside it), with no filter but the class (and an organisation with its subtree when no
-  reorganisation links exist: the filter follows the current tree, the tally the lineage).
+  reorganisation links exist: the filter follows the current tree, the tally the lineage);
+- a search `q` (an admin's, with the class or not): the work of the actions whose text matches,
+  summed from their nodes, plus a COUNT of the other work matching by organisation or note (few
+  rows, found through the trigram indexes on PostgreSQL).
 
 Writes that bypass the ORM (bulk SQL in benchmarks and tests, the transfer UPDATE of a
 reorganisation) call `rebuild()`; `tests/services/test_tallies.py` compares the tallies with a
@@ -30,14 +34,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tracker.domain.access import Principal
-from tracker.domain.classification import TaskClass
+from tracker.domain.classification import TaskClass, class_condition
+from tracker.domain.text import like_pattern
 from tracker.extensions import db
-from tracker.models import Assignment, AssignmentTally, Organization, OrganizationLink
+from tracker.models import Action, Assignment, AssignmentTally, Organization, OrganizationLink
 
 EVERYTHING = 0
 NO_DUE = dt.date(9999, 12, 31)
 OPEN, ON_TIME, LATE, CANCELLED = "open", "on_time", "late", "cancelled"
-_TRACKED = ("organization_id", "status", "due_date", "completed_on")
+_TRACKED = ("organization_id", "action_id", "status", "due_date", "completed_on")
 
 
 def state_of(status: str, due_date: dt.date | None, completed_on: dt.date | None) -> str:
@@ -90,15 +95,15 @@ def _old(state, name):
     return getattr(state.obj(), name)
 
 
-def _key(org_id, status, due_date, completed_on) -> tuple:
-    return org_id, state_of(status, due_date, completed_on), due_date or NO_DUE
+def _key(org_id, action_id, status, due_date, completed_on) -> tuple:
+    return org_id, action_id, state_of(status, due_date, completed_on), due_date or NO_DUE
 
 
 def _changes(session: Session) -> dict[tuple, int]:
     deltas: dict[tuple, int] = defaultdict(int)
     for obj in session.new:
         if isinstance(obj, Assignment):
-            deltas[_key(obj.organization_id, obj.status, obj.due_date, obj.completed_on)] += 1
+            deltas[_key(obj.organization_id, obj.action_id, obj.status, obj.due_date, obj.completed_on)] += 1
     for obj in session.deleted:
         if isinstance(obj, Assignment):
             state = inspect(obj)
@@ -109,7 +114,7 @@ def _changes(session: Session) -> dict[tuple, int]:
             if not any(state.attrs[name].history.has_changes() for name in _TRACKED):
                 continue
             old = _key(*(_old(state, name) for name in _TRACKED))
-            new = _key(obj.organization_id, obj.status, obj.due_date, obj.completed_on)
+            new = _key(obj.organization_id, obj.action_id, obj.status, obj.due_date, obj.completed_on)
             if old != new:
                 deltas[old] -= 1
                 deltas[new] += 1
@@ -129,10 +134,10 @@ def _keep(session: Session, _context) -> None:
     deltas = _changes(session)
     if not deltas:
         return
-    above = nodes_above({org_id for org_id, _, _ in deltas}, session)
+    above = nodes_above({org_id for org_id, *_ in deltas}, session)
     per_node: dict[tuple, int] = defaultdict(int)
-    for (org_id, state, due_on), n in deltas.items():
-        for node in above.get(org_id, {org_id}) | {EVERYTHING}:
+    for (org_id, action_id, state, due_on), n in deltas.items():
+        for node in above.get(org_id, {org_id}) | {EVERYTHING, -action_id}:
             per_node[(node, state, due_on)] += n
     # Sorted, so that concurrent transactions lock the rows in one order (no deadlocks).
     rows = [{"node_id": node, "state": state, "due_on": due_on, "n": n}
@@ -154,6 +159,11 @@ def rebuild() -> None:
     session.execute(AssignmentTally.__table__.insert().from_select(
         ["node_id", "state", "due_on", "n"],
         select(literal(EVERYTHING), state, due_on, func.count()).select_from(Assignment).group_by(state, due_on),
+    ))
+    per_action = (-Assignment.action_id).label("node")
+    session.execute(AssignmentTally.__table__.insert().from_select(
+        ["node_id", "state", "due_on", "n"],
+        select(per_action, state, due_on, func.count()).select_from(Assignment).group_by(per_action, state, due_on),
     ))
     edges = _edges()
     below = select(Organization.id.label("node"), Organization.id.label("member")).cte("tally_below", recursive=True)
@@ -179,8 +189,10 @@ def recount() -> dict[tuple, int]:
         .join(Assignment, Assignment.organization_id == below.c.member))
     for node, status, due_date, completed_on in rows:
         counts[(node, state_of(status, due_date, completed_on), due_date or NO_DUE)] += 1
-    for status, due_date, completed_on in db.session.execute(select(Assignment.status, Assignment.due_date, Assignment.completed_on)):
-        counts[(EVERYTHING, state_of(status, due_date, completed_on), due_date or NO_DUE)] += 1
+    everything = select(Assignment.action_id, Assignment.status, Assignment.due_date, Assignment.completed_on)
+    for action_id, status, due_date, completed_on in db.session.execute(everything):
+        for node in (EVERYTHING, -action_id):
+            counts[(node, state_of(status, due_date, completed_on), due_date or NO_DUE)] += 1
     return dict(counts)
 
 
@@ -229,8 +241,14 @@ def total(principal: Principal, *, as_of: dt.date, classification: str | None = 
           include_descendants: bool = False, **filters) -> int | None:
     """The exact number of assignments the /assignments filters select, from the tallies; None when
     the tallies cannot answer (see the module's docstring) and the caller must count."""
+    q = filters.pop("q", None)
     if any(value not in (None, False, "", [], ()) for value in filters.values()):
         return None
+    task_class = TaskClass(classification) if classification else None
+    if q:
+        if organization_id is not None or scope_node(principal) != EVERYTHING:
+            return None
+        return _search_total(q, task_class, as_of)
     if organization_id is not None:
         if not include_descendants:
             return None
@@ -244,7 +262,6 @@ def total(principal: Principal, *, as_of: dt.date, classification: str | None = 
         node = scope_node(principal)
         if node is None:
             return None
-    task_class = TaskClass(classification) if classification else None
     latest_completion = select(func.max(Assignment.completed_on)).scalar_subquery()
     summed = (select(func.coalesce(func.sum(AssignmentTally.n), 0))
               .where(AssignmentTally.node_id == node, _class_condition(task_class, as_of)).scalar_subquery())
@@ -252,6 +269,28 @@ def total(principal: Principal, *, as_of: dt.date, classification: str | None = 
     if latest is not None and latest > as_of:
         return None
     return int(counted)
+
+
+def _search_total(q: str, task_class: TaskClass | None, as_of: dt.date) -> int | None:
+    """Everything's work matching `q`: that of the matching actions from their tallies, plus a COUNT
+    of the rest matching by organisation or note (the same conditions as `apply_filters`)."""
+    pattern = like_pattern(q)
+    actions = select(Action.id).where(Action.search_key.like(pattern, escape="\\"))
+    latest_completion = select(func.max(Assignment.completed_on)).scalar_subquery()
+    summed = (select(func.coalesce(func.sum(AssignmentTally.n), 0))
+              .where(AssignmentTally.node_id.in_(select(-Action.id).where(Action.search_key.like(pattern, escape="\\"))),
+                     _class_condition(task_class, as_of)).scalar_subquery())
+    rest = select(func.count()).select_from(Assignment).where(
+        Assignment.action_id.not_in(actions),
+        or_(Assignment.organization_id.in_(select(Organization.id).where(Organization.search_key.like(pattern, escape="\\"))),
+            Assignment.search_key.like(pattern, escape="\\")),
+    )
+    if task_class is not None:
+        rest = rest.where(class_condition(task_class, Assignment.status, Assignment.due_date, Assignment.completed_on, as_of))
+    latest, counted, others = db.session.execute(select(latest_completion, summed, rest.scalar_subquery())).one()
+    if latest is not None and latest > as_of:
+        return None
+    return int(counted) + int(others)
 
 
 def class_counts(node_ids: list[int], as_of: dt.date) -> dict[int, dict[str, int]] | None:
