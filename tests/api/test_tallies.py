@@ -114,6 +114,23 @@ def test_reorganisations_through_the_api_keep_the_tallies_exact(client, auth, se
     })
     assert moved.status_code == 201, moved.get_json()
     assert_tallies_exact(session)
+    work = list(session.scalars(select(Assignment.id).where(Assignment.organization_id == org["PTP-KD"],
+                                                             Assignment.status.not_in(("completed", "cancelled")))))
+    split = client.post("/api/v1/organizations/reorganizations", headers=admin, json={
+        "kind": "split", "effective_on": "2025-09-01", "organization_id": org["PTP-KD"],
+        "successor_ids": [org["PNV-KD"], org["CA-KD"]], "default_successor_id": org["PNV-KD"],
+        "allocation": [{"assignment_id": work[0], "organization_id": org["CA-KD"]}],
+    })
+    assert split.status_code == 201, split.get_json()
+    assert_tallies_exact(session)
+    closed = client.post("/api/v1/organizations/reorganizations", headers=admin, json={
+        "kind": "close", "effective_on": "2025-10-01", "organization_id": org["CA-KD"], "cancel_open_work": True,
+    })
+    assert closed.status_code == 201, closed.get_json()
+    assert_tallies_exact(session)
+    # After it all, the list totals still agree with a count of the rows.
+    assert listed_total(client, admin, as_of="2030-01-01", classification="overdue") == expected_total(
+        session, None, dt.date(2030, 1, 1), "overdue")
 
 
 def listed_total(client, headers, **query) -> int:

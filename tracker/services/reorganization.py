@@ -136,10 +136,14 @@ def reorganize(principal: Principal, data: dict, *, today: dt.date) -> Reorganiz
     """Record one reorganisation (see the module's docstring). Flushes; the caller commits."""
     kind = data["kind"]
     handler = {"merge": _merge, "split": _split, "rename": _rename, "move": _move, "close": _close}[kind]
+    if kind == "rename":
+        return handler(principal, data, today)
+    before = tallies.upward_map()
     reorganization = handler(principal, data, today)
-    if kind != "rename":
-        # The tree or the lineage changed, and transfers are plain UPDATEs: recount the tallies.
-        tallies.rebuild()
+    # The tree or the lineage changed, and transfers are plain UPDATEs: recount the tallies they touched.
+    transfers = db.session.execute(select(AssignmentTransfer.from_organization_id, AssignmentTransfer.to_organization_id)
+                                   .where(AssignmentTransfer.reorganization_id == reorganization.id).distinct()).all()
+    tallies.rebuild_after_reorganization(before, [tuple(t) for t in transfers])
     return reorganization
 
 
