@@ -19,7 +19,7 @@ from tracker.errors import AppError, Forbidden, NotFound, PreconditionFailed, Pr
 from tracker.extensions import db
 from tracker.models import Action, Assignment, AssignmentEvent, Membership, Organization, TaskGroup, User
 from tracker.services import clock, history
-from tracker.services.access import ancestor_ids, subtree_ids, visible_organizations
+from tracker.services.access import ancestor_ids, in_ids, subtree_ids, visible_organizations
 
 SORTS = {
     # NULLS LAST rather than `due_date IS NULL` first: the same order, and an index on due_date can serve it.
@@ -50,7 +50,7 @@ def apply_filters(stmt: Select, *, as_of: dt.date, organization_id: int | None =
     """The /assignments filters, for any statement over Assignment joined with Action and Organization."""
     if organization_id is not None:
         if include_descendants:
-            stmt = stmt.where(Assignment.organization_id.in_(subtree_ids({organization_id})))
+            stmt = stmt.where(in_ids(Assignment.organization_id, db.session.scalars(subtree_ids({organization_id})).all()))
         else:
             stmt = stmt.where(Assignment.organization_id == organization_id)
     if plan_id is not None:
