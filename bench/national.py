@@ -4,6 +4,7 @@
     python bench/national.py measure  [--database-url URL] [--rounds 20]
     python bench/national.py explain  [--database-url URL]
     python bench/national.py all      [--database-url URL] [--rounds 20] [--sizes 10000,100000,1000000]
+    python bench/national.py exports  [--database-url URL]
 
 generate  drops and recreates the database (default postgresql://postgres@127.0.0.1:5432/tracker_national),
           creates the schema with the app's migrations, loads the Kim Động plan and the demo users, then
@@ -22,6 +23,8 @@ measure   starts gunicorn (2 workers, TRACKER_ENV=production), signs in as admin
           sources), and warns when the sources changed during the run.
 explain   writes EXPLAIN (ANALYZE, BUFFERS) of each request's statements to bench/explain/<request>.txt
           (run it after `generate`; the files say the size and the app version).
+exports   downloads the overdue list as CSV and XLSX from gunicorn started with the README's command
+          (gthread workers, the default 30 s worker timeout): each must complete, however long it takes.
 all       generate + measure at each size (each step in a process of its own), then one table of every
           request at every size. measure, explain and all take --only <request>,<request>; measure,
           generate and all take --json <file> to keep the figures.
@@ -409,10 +412,10 @@ def free_port() -> int:
 class Server:
     """gunicorn -w 2 on a free port, as production runs it."""
 
-    def __init__(self, env: dict, folder: Path, timeout: int):
+    def __init__(self, env: dict, folder: Path, timeout: int, workers: tuple[str, ...] = ("-w", "2")):
         self.port = free_port()
         self.log = folder / "gunicorn.log"
-        command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{self.port}",
+        command = [str(ROOT / ".venv" / "bin" / "gunicorn"), *workers, "-b", f"127.0.0.1:{self.port}",
                    "--timeout", str(timeout), "wsgi:app"]
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
@@ -539,6 +542,38 @@ def measure(url: str, rounds: int, timeout: int = 120) -> dict:
     return {"organizations": orgs, "assignments": total, "rounds": rounds, "code": code, "requests": results}
 
 
+# The README's production command: threaded workers, gunicorn's default 30 s worker timeout.
+README_WORKERS = ("--workers", "4", "--worker-class", "gthread", "--threads", "4")
+
+
+def exports(url: str) -> dict:
+    """The overdue list as CSV and XLSX through gunicorn started as the README starts it (gthread
+    workers, default 30 s timeout): status, seconds, bytes, rows/s. An export that outlasts the
+    worker timeout must still complete."""
+    with psycopg.connect(**conninfo(url)) as conn:
+        total = conn.execute("SELECT count(*) FROM assignment").fetchone()[0]
+    print(f"exports: {conninfo(url)['dbname']}, {total:,} assignments; gunicorn {' '.join(README_WORKERS)} --timeout 30; "
+          f"load average {os.getloadavg()[0]:.1f}")
+    results = {}
+    with tempfile.TemporaryDirectory() as folder:
+        env = app_environment(url, Path(folder))
+        server = Server(env, Path(folder), 30, README_WORKERS)
+        try:
+            token = server.sign_in("admin")
+            status, _, headers = server.call("GET", "/api/v1/reports/overdue?page_size=1", token)
+            rows = json.loads(headers.get("X-Pagination") or headers.get("x-pagination"))["total"]
+            for fmt in ("csv", "xlsx"):
+                began = time.perf_counter()
+                status, body, _ = server.call("GET", f"/api/v1/reports/overdue?format={fmt}", token)
+                seconds = time.perf_counter() - began
+                results[fmt] = {"status": status, "seconds": seconds, "bytes": len(body), "rows": rows}
+                print(f"  overdue.{fmt}: {status}, {rows:,} rows in {seconds:.1f} s ({rows / seconds:,.0f} rows/s), "
+                      f"{len(body) / 2**20:.1f} MiB", flush=True)
+        finally:
+            server.stop()
+    return results
+
+
 def dispose(app) -> None:
     """Close the in-process app's connections (the next `generate` drops the database)."""
     from tracker.extensions import db  # noqa: PLC0415
@@ -614,7 +649,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 2)[1])
     commands = parser.add_subparsers(dest="command", required=True)
-    for name in ("generate", "measure", "explain", "all"):
+    for name in ("generate", "measure", "explain", "all", "exports"):
         command = commands.add_parser(name)
         command.add_argument("--database-url", default=DEFAULT_URL)
         if name == "generate":
@@ -624,14 +659,14 @@ def main() -> None:
         if name in ("measure", "all"):
             command.add_argument("--rounds", type=int, default=20)
             command.add_argument("--worker-timeout", type=int, default=120, help="gunicorn --timeout, seconds")
-        if name != "explain":
+        if name not in ("explain", "exports"):
             command.add_argument("--json", type=Path, help="also write the figures to this file")
         if name == "all":
             command.add_argument("--sizes", default="10000,100000,1000000")
     args = parser.parse_args()
     if urlsplit(args.database_url).scheme not in ("postgresql", "postgres", "postgresql+psycopg"):
         raise SystemExit("PostgreSQL only: --database-url postgresql://...")
-    if args.command != "generate" and args.only:
+    if args.command != "generate" and getattr(args, "only", None):
         wanted = set(args.only.split(","))
         unknown = wanted - {slug for slug, _, _ in REQUESTS}
         if unknown:
@@ -645,6 +680,8 @@ def main() -> None:
             args.json.write_text(json.dumps(timings, indent=2), encoding="utf-8")
     elif args.command == "explain":
         explain(url)
+    elif args.command == "exports":
+        exports(url)
     elif args.command == "measure":
         result = measure(url, args.rounds, args.worker_timeout)
         if args.json:

@@ -184,7 +184,9 @@ def rebuild(nodes: set[int] | None = None) -> None:
         ["node_id", "state", "due_on", "n"],
         select(below.c.node, node_state, node_due, func.count())
         .select_from(below).join(Assignment, Assignment.organization_id == below.c.member)
-        .group_by(below.c.node, node_state, node_due),
+        .group_by(below.c.node, node_state, node_due)
+        # Written in key order: a node's rows lie together, so that reading a level of the tree touches few pages.
+        .order_by(below.c.node, node_state, node_due),
     ))
 
 
