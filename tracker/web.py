@@ -255,7 +255,7 @@ def init_app(app: Flask) -> None:
         if origin and origin in cors_origins:
             response.headers["Access-Control-Allow-Origin"] = origin
             response.headers["Vary"] = "Origin"
-            response.headers["Access-Control-Expose-Headers"] = "ETag, Link, X-Pagination, X-Request-ID, Content-Disposition"
+            response.headers["Access-Control-Expose-Headers"] = "ETag, Link, X-Pagination, X-Next-Cursor, X-Request-ID, Content-Disposition"
             if request.method == "OPTIONS":
                 response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
                 response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, If-Match, If-None-Match, X-Request-ID"

@@ -9,7 +9,7 @@ from tracker.schemas.assignment import (
     TransitionSchema,
 )
 from tracker.services import assignments, clock, planning, tallies, workflow
-from tracker.services.pagination import SQLPage
+from tracker.services.pagination import CURSOR_HEADERS, SQLPage, cursor_paging
 from tracker.web import Blueprint
 
 URL_PREFIX = "/assignments"
@@ -29,17 +29,30 @@ def _with_etag(classified: assignments.Classified):
 class Assignments(MethodView):
     @login_required()
     @blp.arguments(AssignmentQuerySchema, location="query")
-    @blp.response(200, AssignmentSchema(many=True))
+    @cursor_paging
+    @blp.response(200, AssignmentSchema(many=True), headers=CURSOR_HEADERS)
+    @blp.alt_response(400, description="`cursor` with `page` (`pagination.cursor_with_page`), or a malformed or altered "
+                                       "cursor, or one made for another sort (`pagination.invalid_cursor`)")
     @blp.paginate()
     def get(self, args, pagination_parameters):
-        """Assignments in the caller's scope, filtered, sorted, paged, each classified as of `as_of`"""
+        """Assignments in the caller's scope, filtered, sorted, paged, each classified as of `as_of`
+
+        Two ways to page: `page` and `page_size` (any page directly; deep pages of a big list are
+        slow), or `cursor` and `page_size` (keyset paging: the rows after the previous page's last,
+        as fast deep in the list as at its start). Every page that has a next one gives its cursor:
+        `next_cursor` in `X-Pagination` and the `X-Next-Cursor` header; a page read by cursor also
+        links to the next by `Link: <...?cursor=...>; rel="next"`, and its `X-Pagination` has the
+        exact `total` and `last_page` but no page number. Keep the filters and `sort` while walking:
+        a cursor made for another sort is a 400 `pagination.invalid_cursor`."""
         as_of = args.pop("as_of", None) or clock.today()
+        cursor = args.pop("cursor", None)
         principal = current_principal()
         stmt = assignments.assignments_query(principal, as_of=as_of, **args)
         filters = {name: value for name, value in args.items() if name != "sort"}
         # The total from the maintained tallies when they can answer exactly, else one COUNT.
-        page = SQLPage(stmt, pagination_parameters, count=lambda: tallies.total(principal, as_of=as_of, **filters))
-        return [assignments.Classified(a, as_of) for a in page.items]
+        page = SQLPage(stmt, pagination_parameters, count=lambda: tallies.total(principal, as_of=as_of, **filters),
+                       ordering=args["sort"], cursor=cursor)
+        return [assignments.Classified(a, as_of) for a in page.items], page.headers
 
     @login_required()
     @blp.arguments(AssignmentCreateSchema)

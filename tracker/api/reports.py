@@ -8,32 +8,30 @@ import datetime as dt
 import orjson
 from flask import current_app, url_for
 from flask.views import MethodView
+from flask_smorest.pagination import PaginationParameters
 
 from tracker.api.exports import Column, Sheet, export_filename, export_response, render_bytes, stored_response
 from tracker.api.security import current_principal, login_required
-from tracker.documents import labels
-from tracker.documents import docx_report
+from tracker.documents import docx_report, labels
+from tracker.documents import responsibility as responsibility_document
 from tracker.domain.classification import LABELS as CLASS_LABELS, TaskClass
+from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.schemas.report import (
-    AttentionQuerySchema, AttentionSchema, IndicatorReportQuerySchema, IndicatorReportSchema, PeriodicQuerySchema, PeriodicSchema, ReportFilterSchema, ReportRowSchema,
-    ScorecardQuerySchema, ScorecardSchema, SnapshotCreateSchema, SnapshotFormatSchema, SnapshotQuerySchema, SnapshotSchema,
-    SummaryQuerySchema, SummarySchema,
+    DEFAULT_PAGE_SIZE, AttentionQuerySchema, AttentionSchema, IndicatorReportQuerySchema, IndicatorReportSchema, OverdueQuerySchema,
+    PeriodicQuerySchema, PeriodicSchema, ReportRowSchema, ResponsibilityQuerySchema, ResponsibilitySchema, ScorecardQuerySchema,
+    ScorecardSchema, SnapshotCreateSchema, SnapshotFormatSchema, SnapshotQuerySchema, SnapshotSchema, SummaryQuerySchema, SummarySchema,
 )
-from tracker.services import clock, indicator_status, reports, snapshots, tallies
+from tracker.services import clock, indicator_status, reports, responsibility, snapshots, tallies
 from tracker.services import periodic as periodic_report
-from tracker.services.pagination import RowPage, SQLPage
-from tracker.web import Blueprint
-from tracker.documents import responsibility as responsibility_document
-from tracker.schemas.report import ResponsibilityQuerySchema, ResponsibilitySchema
-from tracker.services import responsibility
-from tracker.web import content_disposition
+from tracker.services.pagination import CURSOR_HEADERS, RowPage, SQLPage, cursor_paging
+from tracker.web import Blueprint, content_disposition
 
 URL_PREFIX = "/reports"
 blp = Blueprint("reports", __name__, description="Báo cáo: overdue lists, summaries, scorecards, periodic reports")
 
 _FORMATS_DOC = {
-    "200": {
+    200: {
         "description": "JSON by default; with format=csv a UTF-8 CSV (with BOM), with format=xlsx an Excel workbook",
         "content": {
             "text/csv": {"schema": {"type": "string"}},
@@ -152,14 +150,26 @@ def _basis_notes(rate_bases: dict) -> list[str]:
 
 @blp.route("/overdue")
 @login_required()
-@blp.arguments(ReportFilterSchema, location="query")
-@blp.response(200, ReportRowSchema(many=True))
+@blp.arguments(OverdueQuerySchema, location="query")
+@cursor_paging
+@blp.response(200, ReportRowSchema(many=True), headers=CURSOR_HEADERS)
+@blp.alt_response(400, description="`cursor` with `page` (`pagination.cursor_with_page`), or a malformed or altered "
+                                   "cursor, or one made for another list (`pagination.invalid_cursor`)")
 @blp.doc(responses=_FORMATS_DOC)
 @blp.paginate()
 def overdue(args, pagination_parameters):
-    """Not completed and due before `as_of`, most overdue first, in the caller's scope"""
+    """Not completed and due before `as_of`, most overdue first, in the caller's scope
+
+    JSON pages two ways: `page` and `page_size` (any page directly; deep pages of a long list are
+    slow), or `cursor` and `page_size` (keyset paging: the rows after the previous page's last, as
+    fast deep in the list as at its start). Every page that has a next one gives its cursor:
+    `next_cursor` in `X-Pagination` and the `X-Next-Cursor` header; a page read by cursor also links
+    to the next by `Link: <...?cursor=...>; rel="next"`, and its `X-Pagination` has the exact `total`
+    and `last_page` but no page number. Keep the filters and `as_of` while walking. Exports
+    (format=csv, xlsx) hold every row: no paging."""
     fmt = args.pop("format")
     as_of = args.pop("as_of", None) or clock.today()
+    cursor = args.pop("cursor", None)
     stmt = reports.overdue_query(current_principal(), as_of=as_of, **args)
     if fmt != "json":
         pagination_parameters.item_count = 0  # an export is not paged; the attachment holds every row
@@ -168,8 +178,8 @@ def overdue(args, pagination_parameters):
     principal = current_principal()
     # Tallies hold the current holders: they answer for today and later (the tree of an earlier day may differ).
     count = (lambda: tallies.total(principal, as_of=as_of, classification="overdue", **args)) if as_of >= clock.today() else None
-    page = RowPage(stmt, pagination_parameters, count=count)
-    return [reports.overdue_row(row, as_of) for row in page.items]
+    page = RowPage(stmt, pagination_parameters, count=count, ordering="overdue", cursor=cursor)
+    return [reports.overdue_row(row, as_of) for row in page.items], page.headers
 
 
 def _summary_document(args: dict) -> tuple[dict, str, str, dt.date]:
@@ -193,21 +203,58 @@ def _summary_sheets(result: dict) -> list[Sheet]:
                   totals=_count_rows([totals])[0])]
 
 
+def _paging(args: dict) -> PaginationParameters | None:
+    """The page asked for (`page`, `page_size`, taken out of `args`), or None for the whole report."""
+    page, page_size = args.pop("page", None), args.pop("page_size", None)
+    if page is None and page_size is None:
+        return None
+    return PaginationParameters(page or 1, page_size or DEFAULT_PAGE_SIZE)
+
+
+def _paged(result: dict, paging: PaginationParameters, total: int, rows: list | None = None):
+    """The report with the page's rows (`rows`, or a slice of its own), and the paging headers
+    (`X-Pagination`, `Link`) as for the paged lists. 404 `report.page_out_of_range` past the last page."""
+    paging.item_count = total
+    last_page = max(1, -(-total // paging.page_size))
+    if paging.page > last_page:
+        raise NotFound(f"Không có trang {paging.page}: chỉ có {last_page} trang. There is no page {paging.page}: the last is {last_page}.",
+                       code="report.page_out_of_range", total=total, total_pages=last_page)
+    if rows is None:
+        rows = result["rows"][paging.first_item:paging.first_item + paging.page_size]
+    result, headers = blp._set_pagination_metadata(paging, {**result, "rows": rows}, {})
+    return result, 200, headers
+
+
+_SUMMARY_DOC = {200: {**_FORMATS_DOC[200], "description": _FORMATS_DOC[200]["description"] + (
+    ". With `page` or `page_size` the rows are paged (`X-Pagination`, `Link`; `totals` still count everything). With "
+    "`parent_id` or `level=children` (by=organization, JSON only) one level of the tree: the children, each with its own "
+    "and its subtree's counts; from maintained tallies when the report is as of today or later without filters and the "
+    "tree has no reorganisation links, else counted")}}
+
+
 @blp.route("/summary")
 @login_required()
 @blp.arguments(SummaryQuerySchema, location="query")
 @blp.response(200, SummarySchema)
-@blp.doc(responses=_FORMATS_DOC)
+@blp.doc(responses=_SUMMARY_DOC)
+@blp.alt_response(404, description="`parent_id` outside the caller's scope or not in the tree of `as_of` "
+                                   "(`organization.not_found`), or a page past the last (`report.page_out_of_range`)")
 def summary(args):
-    """Per organisation (a parent includes its subtree), group, plan or owner: each class, rates"""
+    """Per organisation (a parent includes its subtree), group, plan or owner: each class, rates; or one level of the tree"""
     fmt = args.pop("format")
     since = args.pop("since_snapshot", None)
+    paging = _paging(args)
+    if args.pop("level", None) is not None or args.get("parent_id") is not None:
+        filters = {key: value for key, value in args.items() if key not in ("by", "as_of", "include_descendants")}
+        result = reports.summary_level(current_principal(), as_of=args.get("as_of") or clock.today(), today=clock.today(), **filters)
+        return result if paging is None else _paged(result, paging, len(result["rows"]))
+    args.pop("parent_id", None)
     result, name, title, as_of = _summary_document(args)
     if fmt != "json":
         return export_response(fmt, name, title, as_of, _summary_sheets(result))
     if since is not None:
         result["changes_since_snapshot"] = snapshots.summary_changes(current_principal(), since, result, args)
-    return result
+    return result if paging is None else _paged(result, paging, len(result["rows"]))
 
 
 @blp.route("/scorecard")
@@ -215,10 +262,16 @@ def summary(args):
 @blp.arguments(ScorecardQuerySchema, location="query")
 @blp.response(200, ScorecardSchema)
 @blp.doc(responses=_FORMATS_DOC)
+@blp.alt_response(404, description="A page past the last (`report.page_out_of_range`)")
 def scorecard(args):
-    """Per organisation, for the yearly evaluation: on time, late, overdue, evidence, rank"""
+    """Per organisation, for the yearly evaluation: on time, late, overdue, evidence, rank; paged with page or page_size"""
     year = args["year"]
     as_of = args.get("as_of") or min(clock.today(), dt.date(year, 12, 31))
+    paging = _paging(args)
+    if paging is not None and args["format"] == "json":  # ranks over every unit; the page's rows only in full
+        result, total = reports.scorecard_page(current_principal(), year=year, as_of=as_of, offset=paging.first_item,
+                                               limit=paging.page_size)
+        return _paged(result, paging, total, result["rows"])
     result = reports.scorecard(current_principal(), year=year, as_of=as_of)
     if args["format"] != "json":
         sheet = Sheet(f"Đánh giá năm {year}", SCORE_COLUMNS, result["rows"], notes=_basis_notes(result["rate_bases"]),
@@ -269,12 +322,12 @@ def _periodic_sheets(result: dict) -> list[Sheet]:
     ]
 
 
-_PERIODIC_FORMATS_DOC = {"200": {
-    "description": _FORMATS_DOC["200"]["description"] + "; with format=docx a Word document drafted in the official layout "
+_PERIODIC_FORMATS_DOC = {200: {
+    "description": _FORMATS_DOC[200]["description"] + "; with format=docx a Word document drafted in the official layout "
                    "(Party bodies: Hướng dẫn 36-HD/VPTW; State bodies: Decree 30/2020/NĐ-CP): header, title, results by "
                    "task group with the rates and their bases, completed and overdue tasks, extensions, indicators, and "
                    "empty sections for the drafter (limitations, next tasks, proposals), recipients and signature",
-    "content": {**_FORMATS_DOC["200"]["content"], docx_report.MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+    "content": {**_FORMATS_DOC[200]["content"], docx_report.MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
 }}
 
 
@@ -360,11 +413,11 @@ def attention(args):
 
 
 _RESPONSIBILITY_DOC = {
-    "200": {
+    200: {
         "description": "JSON by default; format=csv (one row per action, the header first), xlsx (the appendix and a "
                        "\"Ma trận\" sheet) or docx (the appendix, A4 landscape)",
         "content": {
-            **_FORMATS_DOC["200"]["content"],
+            **_FORMATS_DOC[200]["content"],
             docx_report.MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
         },
     }
@@ -397,7 +450,7 @@ def responsibility_table(args):
 # --- published reports ("chốt số liệu") ----------------------------------------------------------
 
 _SNAPSHOT_DOC = {
-    "200": {
+    200: {
         "description": "The bytes stored when the report was published, unchanged: JSON (`{snapshot, report}`) by default, "
                        "CSV, XLSX or (periodic reports) DOCX with format=. `ETag` and `X-Content-SHA256` carry the SHA-256 "
                        "of these bytes. A summary, or a periodic report published before Word documents were kept, has no "

@@ -12,6 +12,13 @@ from tracker.services.assignments import SORTS
 _STATUSES = [s.value for s in Status]
 _ROLES = [r.value for r in AssignmentRole]
 
+CURSOR_DESCRIPTION = (
+    "Keyset paging: the opaque `next_cursor` a previous page gave (in `X-Pagination`, `X-Next-Cursor` and, on "
+    "pages read by cursor, `Link` rel=\"next\"); the page is the `page_size` rows after it, as fast deep in the "
+    "list as at its start. Keep the same filters and sort. Not with `page` (400 `pagination.cursor_with_page`); "
+    "a malformed or altered cursor, or one made for another sort, is a 400 `pagination.invalid_cursor`."
+)
+
 
 class ActionRefSchema(ma.Schema):
     id = fields.Integer()
@@ -76,6 +83,7 @@ class AssignmentQuerySchema(ma.Schema):
     q = fields.String(validate=[validate.Length(min=1, max=200), single_line], metadata={"description": "Accent-insensitive search: action text, organisation, note"})
     as_of = fields.Date(metadata={"description": "Classify as of this date (default: today in Asia/Ho_Chi_Minh)"})
     sort = fields.String(load_default="due_date", validate=validate.OneOf(list(SORTS)))
+    cursor = fields.String(metadata={"description": CURSOR_DESCRIPTION})
 
 
 class AsOfSchema(ma.Schema):

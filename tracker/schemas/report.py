@@ -6,6 +6,7 @@ from tracker.schemas.common import DateTime, Id, PersonSchema, printable, single
 from tracker.domain.classification import TaskClass
 from tracker.domain.vocabulary import AssignmentRole, Status
 from tracker.services.reports import SUMMARY_KEYS
+from tracker.schemas.assignment import CURSOR_DESCRIPTION
 
 FORMATS = ["json", "csv", "xlsx"]
 PERIODIC_FORMATS = [*FORMATS, "docx"]  # the periodic report (and its snapshots) also as a Word document
@@ -29,16 +30,68 @@ class ReportFilterSchema(ma.Schema):
     format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
 
 
+class OverdueQuerySchema(ReportFilterSchema):
+    """The overdue list's: the filters and a cursor (not in ReportFilterSchema: the summary inherits
+    those filters and is not paged by cursor)."""
+
+    cursor = fields.String(metadata={"description": CURSOR_DESCRIPTION + " Exports (csv, xlsx) hold every row and ignore it."})
+
+
+MAX_PAGE_SIZE = 200  # as the paged lists (tracker.web.Blueprint)
+DEFAULT_PAGE_SIZE = 50
+
+
+def _page_field(what: str) -> fields.Integer:
+    """`page` of a report that comes whole unless `page` or `page_size` is given."""
+    return fields.Integer(validate=validate.Range(min=1), metadata={
+        "description": f"Page the {what} (with `page_size`, default {DEFAULT_PAGE_SIZE}): `X-Pagination` and `Link` give the "
+                       "exact total and the other pages; a page past the last answers 404 `report.page_out_of_range`. "
+                       "Without `page` and `page_size` every row comes at once. Exports (csv, xlsx) always hold every row"})
+
+
+def _page_size_field(what: str) -> fields.Integer:
+    return fields.Integer(validate=validate.Range(1, MAX_PAGE_SIZE), metadata={
+        "description": f"Rows per page (1-{MAX_PAGE_SIZE}, default {DEFAULT_PAGE_SIZE}); pages the {what}"})
+
+
 class SummaryQuerySchema(ReportFilterSchema):
     by = fields.String(required=True, validate=validate.OneOf(SUMMARY_KEYS))
     since_snapshot = Id(metadata={"description": "A published snapshot of this summary: say what changed since"})
     classification = fields.String(validate=validate.OneOf([c.value for c in TaskClass]))
+    level = fields.String(validate=validate.OneOf(["children"]), metadata={
+        "description": "by=organization, one level of the tree of `as_of`: the children of `parent_id` the caller may see "
+                       "(without `parent_id`, the top of the caller's scope: an admin's roots, a leader's unit, an officer's "
+                       "own units), each with its own counts (`own`) and its subtree's (`counts`, rates, `due_soon`), and "
+                       "`has_children`; `parent` is the organisation asked about. JSON only"})
+    parent_id = Id(metadata={"description": "by=organization: the organisation whose children to show (implies level=children); "
+                                            "404 `organization.not_found` outside the caller's scope"})
+    page = _page_field("rows (units, groups, plans or owners, or one level's children)")
+    page_size = _page_size_field("rows")
+
+    @ma.validates_schema
+    def _level_parameters(self, data, **kwargs):
+        if data.get("level") is None and data.get("parent_id") is None:
+            return
+        name = "parent_id" if data.get("parent_id") is not None else "level"
+        if data.get("by") != "organization":
+            raise ma.ValidationError("Chỉ dùng khi tổng hợp theo đơn vị (by=organization). Only with by=organization.", name)
+        if data.get("organization_id") is not None:
+            raise ma.ValidationError("Không dùng cùng organization_id: parent_id chọn đơn vị. Not with organization_id: "
+                                     "parent_id names the organisation.", "organization_id")
+        if data.get("since_snapshot") is not None:
+            raise ma.ValidationError("Không so sánh từng cấp với số liệu đã chốt. A level is not compared with a snapshot.",
+                                     "since_snapshot")
+        if data.get("format", "json") != "json":
+            raise ma.ValidationError("Từng cấp chỉ có dạng JSON; xuất tệp theo organization_id. A level is JSON only; export "
+                                     "a subtree with organization_id and include_descendants.", "format")
 
 
 class ScorecardQuerySchema(ma.Schema):
     year = fields.Integer(required=True, validate=validate.Range(2000, 2100))
     as_of = fields.Date(metadata={"description": "Default: the year's last day, or today if earlier"})
     format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
+    page = _page_field("units, in rank order (ranks are those of the whole scorecard)")
+    page_size = _page_size_field("units")
 
 
 class PeriodicQuerySchema(ma.Schema):
@@ -107,6 +160,8 @@ class CountsRowSchema(ma.Schema):
     completion_rate_of_due = fields.Float(allow_none=True, metadata={"description": "completed / (completed + overdue)"})
     overdue_rate_of_due = fields.Float(allow_none=True, metadata={"description": "overdue / (completed + overdue)"})
     completed_in_period = fields.Integer(metadata={"description": "Periodic report: completed within the period"})
+    has_children = fields.Boolean(metadata={"description": "level=children: the unit has units under it in the tree of "
+                                                           "as_of that the caller may see (its parent_id for the next level)"})
 
 
 class SnapshotChangesSchema(ma.Schema):
@@ -126,6 +181,9 @@ class SummarySchema(ma.Schema):
     totals = fields.Nested(CountsRowSchema)
     rows = fields.List(fields.Nested(CountsRowSchema))
     changes_since_snapshot = fields.Nested(SnapshotChangesSchema)
+    level = fields.String(metadata={"description": "children: the rows are one level of the tree (see the parameter)"})
+    parent = fields.Nested(CountsRowSchema, allow_none=True, metadata={
+        "description": "level=children: the organisation asked about, its own work plus its children's (null at the top)"})
 
 
 class ScoreRowSchema(ma.Schema):

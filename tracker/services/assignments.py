@@ -24,7 +24,7 @@ from tracker.services.access import ancestor_ids, in_ids, subtree_ids, visible_o
 SORTS = {
     # NULLS LAST rather than `due_date IS NULL` first: the same order, and an index on due_date can serve it.
     "due_date": (Assignment.due_date.asc().nulls_last(), Assignment.id),
-    "-due_date": (Assignment.due_date.is_(None), Assignment.due_date.desc(), Assignment.id.desc()),
+    "-due_date": (Assignment.due_date.desc().nulls_last(), Assignment.id.desc()),
     "updated_at": (Assignment.updated_at, Assignment.id),
     "-updated_at": (Assignment.updated_at.desc(), Assignment.id.desc()),
     "organization": (Organization.code, Assignment.due_date, Assignment.id),

@@ -21,20 +21,23 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, Subquery, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, Subquery, and_, case, exists, func, literal, not_, or_, select, true
 from sqlalchemy.orm import aliased
 
 from tracker.domain.access import Principal
 from tracker.domain.classification import (
-    LABELS as CLASS_LABELS, TaskClass, class_condition, class_expression, days_overdue, due_soon_condition,
+    DEFAULT_DUE_SOON_DAYS, LABELS as CLASS_LABELS, TaskClass, class_condition, class_expression, days_overdue, due_soon_condition,
 )
+from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.models import (
-    Action, Assignment, AssignmentEvent, Evidence, Extension, Organization, OrganizationVersion, Plan, TaskGroup, User,
+    Action, Assignment, AssignmentEvent, AssignmentTally, Evidence, Extension, Organization, OrganizationLink, OrganizationVersion, Plan,
+    TaskGroup, User,
 )
+from tracker.services import tallies
 from tracker.services.access import approvable_organizations, visible_organizations
 from tracker.services.assignments import apply_filters
-from tracker.services.org_tree import exists_on, holder_on, valid_on
+from tracker.services.org_tree import exists_on, holder_on, scope_ids, valid_on
 from tracker.services.sql import days_between
 
 RATE_BASES = {
@@ -57,12 +60,13 @@ def _live(stmt: Select, tree: TreeOn) -> Select:
 # --- the tree of a day -------------------------------------------------------------------------
 
 
-def _held_where(day: dt.date) -> ColumnElement[bool]:
+def _held_where(day: dt.date, version=OrganizationVersion, organization=Organization) -> ColumnElement[bool]:
     """Versions of the tree of `day` for reports: the one valid on `day`, or, for a unit closed
-    before `day`, its last one (it still holds the completed work it did)."""
+    before `day`, its last one (it still holds the completed work it did). `version` and
+    `organization` may be aliases (of OrganizationVersion and the Organization it versions)."""
     return or_(
-        valid_on(day, OrganizationVersion.valid_from, OrganizationVersion.valid_to),
-        and_(Organization.valid_to < day, OrganizationVersion.valid_to == Organization.valid_to),
+        valid_on(day, version.valid_from, version.valid_to),
+        and_(organization.valid_to < day, version.valid_to == organization.valid_to),
     )
 
 
@@ -368,32 +372,266 @@ def _organization_rows(principal: Principal, grouped: dict[tuple, dict[str, int]
     return rows
 
 
+# --- summary by organisation, one level of the tree --------------------------------------------
+
+
+def _filtered_by(filters: dict) -> bool:
+    """Whether any of the /assignments filters is set."""
+    return any(value not in (None, False, "", [], ()) for value in filters.values())
+
+
+def _visible_test(principal: Principal):
+    """A function of a column: the column is an organisation whose work the principal may see. The
+    scope is computed once per statement (a CTE), so that several columns can be tested in one."""
+    if principal.is_admin:
+        return lambda column: true()
+    ids = select(Organization.id.label("id")).where(visible_organizations(principal, Organization.id)).cte("level_visible")
+    return lambda column: column.in_(select(ids.c.id))
+
+
+def _held_edges(day: dt.date, name: str):
+    """(organization_id, parent_id) of every unit in the tree of `day` (`_held_where`), a CTE."""
+    return (
+        select(OrganizationVersion.organization_id, OrganizationVersion.parent_id)
+        .join(Organization, Organization.id == OrganizationVersion.organization_id)
+        .where(_held_where(day))
+        .cte(name)
+    )
+
+
+@dataclass(frozen=True)
+class LevelNode:
+    id: int
+    code: str
+    name: str
+    parent_id: int | None
+    existed: bool  # existed on the day (else: closed before it, holding the work it completed)
+    visible: bool
+    has_children: bool  # has units under it in the tree of the day that the caller may see
+
+
+def level_nodes(principal: Principal, day: dt.date, parent_id: int | None) -> list[LevelNode]:
+    """One statement. With `parent_id`: that organisation and its children in the tree of `day`,
+    each marked visible or not. Without: the top of the caller's scope that day, the visible units
+    none of whose ancestors that day is visible (an admin's: the roots), so that their subtrees
+    are apart."""
+    visible = _visible_test(principal)
+    version = aliased(OrganizationVersion, name="level_version")
+    child_version = aliased(OrganizationVersion, name="level_child_version")
+    child = aliased(Organization, name="level_child")
+    has_children = exists().where(child_version.parent_id == Organization.id, child.id == child_version.organization_id,
+                                  _held_where(day, child_version, child), visible(child.id))
+    stmt = (
+        select(Organization.id, Organization.code, version.name, version.parent_id, exists_on(day),
+               literal(True) if principal.is_admin else visible(Organization.id), has_children)
+        .join(version, version.organization_id == Organization.id)
+        .where(_held_where(day, version, Organization))
+    )
+    if parent_id is not None:
+        stmt = stmt.where(or_(Organization.id == parent_id, version.parent_id == parent_id))
+    elif principal.is_admin:
+        stmt = stmt.where(version.parent_id.is_(None))
+    else:
+        # Visible units under an invisible parent, unless a visible unit stands higher up that day.
+        edges = _held_edges(day, "level_edges")
+        up = (select(edges.c.organization_id.label("start"), edges.c.parent_id.label("node"))
+              .where(visible(edges.c.organization_id), edges.c.parent_id.is_not(None), not_(visible(edges.c.parent_id)))
+              .cte("level_up", recursive=True))
+        up = up.union(select(up.c.start, edges.c.parent_id).where(edges.c.organization_id == up.c.node, edges.c.parent_id.is_not(None)))
+        stmt = stmt.where(visible(Organization.id), or_(version.parent_id.is_(None), not_(visible(version.parent_id))),
+                          ~exists().where(up.c.start == Organization.id, visible(up.c.node)))
+    return [LevelNode(id_, code, name, parent, bool(existed), bool(seen), bool(below))
+            for id_, code, name, parent, existed, seen, below in db.session.execute(stmt)]
+
+
+def _tallies_answer(principal: Principal, node_ids: list[int], as_of: dt.date, today: dt.date, filters: dict) -> bool:
+    """Whether the maintained tallies (tracker.services.tallies) count these nodes' subtrees as the
+    report would: as of today or later (they follow the current tree), without filters, with no
+    reorganisation links (their scopes would take in predecessors), and with the whole subtree of
+    each node in the caller's scope. At most one statement."""
+    if as_of < today or _filtered_by(filters) or not node_ids:
+        return False
+    links = exists().where(OrganizationLink.id.is_not(None))
+    if principal.is_admin:
+        return not db.session.scalar(select(links))
+    roots = principal.subtree_roots
+    if not roots:
+        return False
+    outside = (select(func.count()).select_from(Organization)
+               .where(Organization.id.in_(sorted(node_ids)), Organization.id.not_in(scope_ids(roots))).scalar_subquery())
+    has_links, n_outside = db.session.execute(select(links.label("links"), outside.label("outside"))).one()
+    return not has_links and not n_outside
+
+
+# Above this many organisations in the subtrees asked for, their work is counted over the whole
+# scope and picked out after (a list that long would select most assignments anyway).
+LISTED_HOLDERS_UP_TO = 2000
+
+
+def _subtree_members(day: dt.date, deep: list[int], shallow: int | None) -> dict[int, int]:
+    """Each organisation in the subtree of a node of `deep` in the tree of `day`, and `shallow`
+    alone, with the node it counts for (one statement, a recursive CTE)."""
+    edges = _held_edges(day, "level_edges")
+    reach = (select(Organization.id.label("top"), Organization.id.label("member"))
+             .where(Organization.id.in_(sorted({*deep, *([shallow] if shallow is not None else [])})))
+             .cte("level_reach", recursive=True))
+    step = select(reach.c.top, edges.c.organization_id).where(edges.c.parent_id == reach.c.member)
+    if shallow is not None:
+        step = step.where(reach.c.top != shallow)
+    reach = reach.union(step)
+    return {member: top for top, member in db.session.execute(select(reach.c.top, reach.c.member))}
+
+
+def _counts_by_holder(principal: Principal, tree: TreeOn, filters: dict, holders: list[int] | None) -> tuple[dict, dict]:
+    """One statement: the visible, live, filtered work each unit held on the tree's day, by class,
+    and its due-soon count; only that of `holders` unless None."""
+    task_class = class_expression(tree.status, Assignment.due_date, Assignment.completed_on, tree.day).label("task_class")
+    soon = case((due_soon_condition(tree.status, Assignment.due_date, Assignment.completed_on, tree.day), 1), else_=0).label("soon")
+    if _filtered_by(filters):  # the filters need the action, plan, group and owner joined
+        work = filtered(_scoped_from_assignments(select(Organization.id.label("holder"), task_class, soon), principal, tree), tree, **filters)
+    else:
+        work = (tree.join_status(select(tree.holder.label("holder"), task_class, soon).select_from(Assignment))
+                .where(visible_organizations(principal, tree.holder)))
+    if holders is not None:
+        work = work.where(tree.holder.in_(sorted(holders)))
+    work = _live(work, tree).subquery("level_work")
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    soon_of: dict[int, int] = defaultdict(int)
+    for holder, klass, count, due_soon in db.session.execute(
+            select(work.c.holder, work.c.task_class, func.count(), func.sum(work.c.soon)).group_by(work.c.holder, work.c.task_class)):
+        counts[holder][klass] = count
+        soon_of[holder] += due_soon or 0
+    return counts, soon_of
+
+
+def _tallied_due_soon(node_ids: list[int], as_of: dt.date) -> dict[int, int]:
+    """Each node's scope's work due soon as of `as_of` (`due_soon_condition`), from the tallies: open
+    work due within the window, once `tallies.class_counts` answered for that day (no completion
+    dated after it, so open means not completed by then). One statement."""
+    t = AssignmentTally
+    window = t.due_on.between(as_of, as_of + dt.timedelta(days=DEFAULT_DUE_SOON_DAYS))
+    return {node: int(n) for node, n in db.session.execute(
+        select(t.node_id, func.sum(t.n)).where(t.node_id.in_(sorted(node_ids)), t.state == tallies.OPEN, window).group_by(t.node_id))}
+
+
+def summary_level(principal: Principal, *, as_of: dt.date, today: dt.date, parent_id: int | None = None, **filters) -> dict:
+    """By organisation, one level of the tree of `as_of`: the children of `parent_id` that the
+    caller may see (without it, the top of the caller's scope), each with its own counts (`own`)
+    and its subtree's (`counts`, rates, due soon), as a row of the whole-tree summary would have
+    them; `parent` is the organisation asked about, its own work plus its children's; `totals` is
+    `parent` or, at the top, the sum of the rows. A unit closed before `as_of` appears only for the
+    work it holds. 404 `organization.not_found` for a parent outside the caller's scope or not in
+    the tree of that day.
+
+    The subtrees' counts come from the maintained tallies when they answer exactly
+    (`_tallies_answer`; then only the nodes' own work is read from the assignments), else from the
+    assignments, grouped by the unit that held them and added up per subtree. A fixed number of
+    statements whatever the size: 5 from the tallies, 4 counting (3 as of a past day)."""
+    nodes = level_nodes(principal, as_of, parent_id)
+    parent = None
+    if parent_id is not None:
+        parent = next((node for node in nodes if node.id == parent_id), None)
+        if parent is None or not parent.visible:
+            raise NotFound("Không có đơn vị này trong phạm vi của bạn. No such organisation in your scope.", code="organization.not_found",
+                           organization_id=parent_id)
+    children = [node for node in nodes if node.id != parent_id]
+    deep = [node.id for node in children]
+    tops = [*deep, *([parent_id] if parent is not None else [])]
+    tree = TreeOn.of(as_of)
+    counted = None
+    if _tallies_answer(principal, [parent_id] if parent is not None else deep, as_of, today, filters):
+        counted = tallies.class_counts(deep, as_of)
+    sums: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))  # each node's subtree (the parent: its own work)
+    soon: dict[int, int] = defaultdict(int)
+    if counted is not None:  # the subtrees from the tallies; only the nodes' own work is read
+        sums.update(counted)
+        soon.update(_tallied_due_soon(deep, as_of))
+        own, own_soon = _counts_by_holder(principal, tree, filters, tops)
+        if parent is not None:
+            sums[parent_id], soon[parent_id] = own.get(parent_id, {}), own_soon[parent_id]
+    else:
+        members = _subtree_members(as_of, deep, parent_id)
+        own, own_soon = _counts_by_holder(principal, tree, filters, list(members) if len(members) <= LISTED_HOLDERS_UP_TO else None)
+        for holder, counts in own.items():
+            top = members.get(holder)
+            if top is not None:
+                for klass, count in counts.items():
+                    sums[top][klass] += count
+                soon[top] += own_soon[holder]
+
+    def subtree(node_id: int) -> dict[str, int]:
+        return sums.get(node_id, {})
+
+    def row(node: LevelNode, counts: dict[str, int], due_soon: int) -> dict:
+        item = counts_row({"organization_id": node.id, "organization_code": node.code, "parent_id": node.parent_id}, node.name,
+                          counts, due_soon)
+        item["own"] = {c.value: own.get(node.id, {}).get(c, 0) for c in TaskClass}
+        item["has_children"] = node.has_children
+        return item
+
+    rows = []
+    for node in sorted(children, key=lambda n: n.code):
+        counts = subtree(node.id)
+        if node.visible and (node.existed or any(counts.values())):
+            rows.append(row(node, counts, soon[node.id]))
+    parts = [(node.id, subtree(node.id)) for node in children]  # apart: children, or the tops of the scope
+    if parent is not None:
+        parts.append((parent.id, subtree(parent.id)))  # its own work
+    total: dict[str, int] = defaultdict(int)
+    total_soon = 0
+    for node_id, counts in parts:
+        for klass, count in counts.items():
+            total[klass] += count
+        total_soon += soon[node_id]
+    return {
+        "as_of": as_of, "by": "organization", "level": "children", "rate_bases": RATE_BASES,
+        "labels": {c.value: CLASS_LABELS[c] for c in TaskClass},
+        "parent": row(parent, total, total_soon) if parent is not None else None,
+        "totals": counts_row({}, "Tổng cộng", total, total_soon),
+        "rows": rows,
+    }
+
+
 # --- scorecard ---------------------------------------------------------------------------------
 
+SCORECARD_RATE_BASES = {
+    "on_time_rate": RATE_BASES["on_time_rate"],
+    "completion_rate_of_due": RATE_BASES["completion_rate_of_due"],
+    "overdue_rate_of_due": RATE_BASES["overdue_rate_of_due"],
+    "evidence_rate": "completed items with at least one evidence file not withdrawn / completed items",
+    "average_days_late": "mean of (completion date - due date) over items completed late",
+    "rank": "by on-time rate (highest first), then fewest overdue; equal standings share a rank; a unit that "
+            "did not exist during the year (closed before it or created after it) is not ranked (closed, rank null)",
+}
 
-def scorecard(principal: Principal, *, year: int, as_of: dt.date) -> dict:
-    """Per organisation, for the yearly evaluation: its own assignments due in `year`, counted for
-    the unit that held them on `as_of` and named as on that day. A unit that did not exist during
-    `year` (closed before it, or created after it) keeps its row for the work it holds, unranked."""
-    tree = TreeOn.of(as_of)
+
+def _count_if(condition):
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _score_conditions(tree: TreeOn, year: int, as_of: dt.date) -> tuple:
+    """The year's first and last days, and the conditions: on time, late, overdue (as of `as_of`),
+    and the unit did not exist during the year."""
     first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
     on_time = class_condition(TaskClass.COMPLETED_ON_TIME, tree.status, Assignment.due_date, Assignment.completed_on, as_of)
     late = class_condition(TaskClass.COMPLETED_LATE, tree.status, Assignment.due_date, Assignment.completed_on, as_of)
     overdue = class_condition(TaskClass.OVERDUE, tree.status, Assignment.due_date, Assignment.completed_on, as_of)
-    has_evidence = exists().where(Evidence.assignment_id == Assignment.id, Evidence.withdrawn_at.is_(None))
     closed = or_(Organization.valid_to < first, Organization.valid_from > last)
+    return first, last, on_time, late, overdue, closed
 
-    def count_if(condition):
-        return func.sum(case((condition, 1), else_=0))
 
+def _scorecard_statement(principal: Principal, tree: TreeOn, year: int, as_of: dt.date) -> Select:
+    """One row per organisation in scope holding work due in `year` on `as_of` (see `_score_row`)."""
+    first, last, on_time, late, overdue, closed = _score_conditions(tree, year, as_of)
+    has_evidence = exists().where(Evidence.assignment_id == Assignment.id, Evidence.withdrawn_at.is_(None))
     name = tree.name
-    stmt = (
+    return (
         select(
             Organization.id, Organization.code, name, case((closed, True), else_=False),
             func.count(Assignment.id),
-            count_if(on_time), count_if(late), count_if(overdue),
+            _count_if(on_time), _count_if(late), _count_if(overdue),
             func.sum(case((late, days_between(Assignment.completed_on, Assignment.due_date)), else_=0)),
-            count_if(and_(or_(on_time, late), has_evidence)),
+            _count_if(and_(or_(on_time, late), has_evidence)),
         )
         .select_from(Assignment)
         .outerjoin(tree.ended, tree.ended.c.assignment_id == Assignment.id)
@@ -404,20 +642,26 @@ def scorecard(principal: Principal, *, year: int, as_of: dt.date) -> dict:
         .where(Assignment.due_date.between(first, last))
         .group_by(Organization.id, Organization.code, name, Organization.valid_from, Organization.valid_to)
     )
-    rows = []
-    for org_id, code, org_name, is_closed, assigned, n_on_time, n_late, n_overdue, late_days, with_evidence in db.session.execute(stmt):
-        completed = (n_on_time or 0) + (n_late or 0)
-        rows.append({
-            "organization_id": org_id, "organization_code": code, "organization_name": org_name,
-            "assigned": assigned, "completed_on_time": n_on_time or 0, "completed_late": n_late or 0, "overdue": n_overdue or 0,
-            "in_progress": assigned - completed - (n_overdue or 0),
-            "on_time_rate": _ratio(n_on_time or 0, completed + (n_overdue or 0)),
-            "completion_rate_of_due": _ratio(completed, completed + (n_overdue or 0)),
-            "overdue_rate_of_due": _ratio(n_overdue or 0, completed + (n_overdue or 0)),
-            "average_days_late": round((late_days or 0) / n_late, 1) if n_late else None,
-            "evidence_rate": _ratio(with_evidence or 0, completed),
-            "closed": bool(is_closed),
-        })
+
+
+def _score_row(org_id, code, org_name, is_closed, assigned, n_on_time, n_late, n_overdue, late_days, with_evidence) -> dict:
+    completed = (n_on_time or 0) + (n_late or 0)
+    return {
+        "organization_id": org_id, "organization_code": code, "organization_name": org_name,
+        "assigned": assigned, "completed_on_time": n_on_time or 0, "completed_late": n_late or 0, "overdue": n_overdue or 0,
+        "in_progress": assigned - completed - (n_overdue or 0),
+        "on_time_rate": _ratio(n_on_time or 0, completed + (n_overdue or 0)),
+        "completion_rate_of_due": _ratio(completed, completed + (n_overdue or 0)),
+        "overdue_rate_of_due": _ratio(n_overdue or 0, completed + (n_overdue or 0)),
+        "average_days_late": round((late_days or 0) / n_late, 1) if n_late else None,
+        "evidence_rate": _ratio(with_evidence or 0, completed),
+        "closed": bool(is_closed),
+    }
+
+
+def _rank(rows: list[dict]) -> None:
+    """Sort the rows by standing and give each its rank, in place. Each row needs `closed`,
+    `on_time_rate`, `overdue`, `assigned` and `organization_code`."""
     rows.sort(key=lambda r: (r["closed"], -(r["on_time_rate"] if r["on_time_rate"] is not None else -1), r["overdue"], -r["assigned"],
                              r["organization_code"]))
     previous, rank = None, 0
@@ -429,19 +673,57 @@ def scorecard(principal: Principal, *, year: int, as_of: dt.date) -> dict:
         if standing != previous:
             rank, previous = position, standing
         row["rank"] = rank
-    return {
-        "year": year, "as_of": as_of,
-        "rate_bases": {
-            "on_time_rate": RATE_BASES["on_time_rate"],
-            "completion_rate_of_due": RATE_BASES["completion_rate_of_due"],
-            "overdue_rate_of_due": RATE_BASES["overdue_rate_of_due"],
-            "evidence_rate": "completed items with at least one evidence file not withdrawn / completed items",
-            "average_days_late": "mean of (completion date - due date) over items completed late",
-            "rank": "by on-time rate (highest first), then fewest overdue; equal standings share a rank; a unit that "
-                    "did not exist during the year (closed before it or created after it) is not ranked (closed, rank null)",
-        },
-        "rows": rows,
-    }
+
+
+def scorecard(principal: Principal, *, year: int, as_of: dt.date) -> dict:
+    """Per organisation, for the yearly evaluation: its own assignments due in `year`, counted for
+    the unit that held them on `as_of` and named as on that day. A unit that did not exist during
+    `year` (closed before it, or created after it) keeps its row for the work it holds, unranked."""
+    tree = TreeOn.of(as_of)
+    rows = [_score_row(*row) for row in db.session.execute(_scorecard_statement(principal, tree, year, as_of))]
+    _rank(rows)
+    return {"year": year, "as_of": as_of, "rate_bases": SCORECARD_RATE_BASES, "rows": rows}
+
+
+def scorecard_page(principal: Principal, *, year: int, as_of: dt.date, offset: int, limit: int) -> tuple[dict, int]:
+    """The scorecard's rows `offset` to `offset + limit` (in rank order) and how many rows it has in
+    all. Ranks are those of the whole scorecard: the standings of every unit are counted first (one
+    lean grouped statement: no names, evidence or days late), then the page's rows in full (the
+    scorecard's own statement, for those units only)."""
+    tree = TreeOn.of(as_of)
+    first, last, on_time, late, overdue, closed = _score_conditions(tree, year, as_of)
+    per_assignment = (
+        select(tree.holder.label("holder"), case((on_time, 1), else_=0).label("on_time"), case((late, 1), else_=0).label("late"),
+               case((overdue, 1), else_=0).label("overdue"))
+        .select_from(Assignment)
+        .outerjoin(tree.ended, tree.ended.c.assignment_id == Assignment.id)
+        .where(tree.status != "cancelled", Assignment.due_date.between(first, last))
+        .subquery("scored")
+    )
+    per_unit = (
+        select(per_assignment.c.holder, func.count().label("assigned"), func.sum(per_assignment.c.on_time).label("on_time"),
+               func.sum(per_assignment.c.late).label("late"), func.sum(per_assignment.c.overdue).label("overdue"))
+        .group_by(per_assignment.c.holder)
+        .subquery("standings")
+    )
+    standings = (
+        select(Organization.id, Organization.code, case((closed, True), else_=False), per_unit.c.assigned, per_unit.c.on_time,
+               per_unit.c.late, per_unit.c.overdue)
+        .join(per_unit, per_unit.c.holder == Organization.id)
+        .where(visible_organizations(principal, Organization.id))
+    )
+    ranked = []
+    for org_id, code, is_closed, assigned, n_on_time, n_late, n_overdue in db.session.execute(standings):
+        score = _score_row(org_id, code, None, is_closed, assigned, n_on_time, n_late, n_overdue, 0, 0)  # the standing's fields
+        ranked.append({key: score[key] for key in ("organization_id", "organization_code", "closed", "on_time_rate", "overdue", "assigned")})
+    _rank(ranked)
+    page = ranked[offset:offset + limit]
+    rows = []
+    if page:
+        stmt = _scorecard_statement(principal, tree, year, as_of).where(Organization.id.in_([r["organization_id"] for r in page]))
+        full = {row["organization_id"]: row for row in (_score_row(*values) for values in db.session.execute(stmt))}
+        rows = [{**full[standing["organization_id"]], "rank": standing["rank"]} for standing in page]
+    return {"year": year, "as_of": as_of, "rate_bases": SCORECARD_RATE_BASES, "rows": rows}, len(ranked)
 
 
 # --- attention ---------------------------------------------------------------------------------
