@@ -172,15 +172,21 @@ Q = "page_size=50"
 REQUESTS = [
     ("overdue-p1", "admin", f"/api/v1/reports/overdue?{Q}"),
     ("overdue-offset-5000", "admin", f"/api/v1/reports/overdue?{Q}&page=101"),
+    ("overdue-cursor-5000", "admin", f"/api/v1/reports/overdue?{Q}&cursor={{overdue_cursor}}"),
     ("assignments-p1", "admin", f"/api/v1/assignments?{Q}"),
     ("assignments-halfway", "admin", f"/api/v1/assignments?{Q}&page={{half}}"),
+    ("assignments-cursor-halfway", "admin", f"/api/v1/assignments?{Q}&cursor={{half_cursor}}"),
     ("assignments-province", "admin", f"/api/v1/assignments?{Q}&organization_id={{province}}&include_descendants=true"),
     ("search-chuyen-doi", "admin", f"/api/v1/assignments?{Q}&q=chuyen%20doi"),
     ("summary-tree", "admin", "/api/v1/reports/summary?by=organization"),
     ("summary-province", "admin",
      "/api/v1/reports/summary?by=organization&organization_id={province}&include_descendants=true"),
     ("summary-province-leader", "leader", "/api/v1/reports/summary?by=organization"),
+    ("summary-root-children", "admin", "/api/v1/reports/summary?by=organization&parent_id={root}"),
+    ("summary-province-children", "admin", "/api/v1/reports/summary?by=organization&parent_id={province}"),
+    ("summary-flat-p1", "admin", "/api/v1/reports/summary?by=organization&page=1&page_size=50"),
     ("scorecard-2026", "admin", "/api/v1/reports/scorecard?year=2026"),
+    ("scorecard-2026-p1", "admin", "/api/v1/reports/scorecard?year=2026&page=1&page_size=50"),
     ("overdue-p1-leader", "leader", f"/api/v1/reports/overdue?{Q}"),
     ("assignments-p1-leader", "leader", f"/api/v1/assignments?{Q}"),
 ]
@@ -479,18 +485,29 @@ def ensure_leader(app) -> int:
     return province
 
 
-def resolve_paths(server_or_app, tokens: dict, province: int) -> dict[str, str]:
-    """Each request's path, with the half-way page of the admin's list read from its X-Pagination header."""
-    probe = f"/api/v1/assignments?{Q}"
-    if isinstance(server_or_app, Server):
-        status, _, headers = server_or_app.call("GET", probe, tokens["admin"])
-    else:
-        response = server_or_app.get(probe, headers={"Authorization": f"Bearer {tokens['admin']}"})
-        status, headers = response.status_code, dict(response.headers)
-    assert status == 200, status
-    pagination = json.loads(headers.get("X-Pagination") or headers.get("x-pagination"))
-    half = max(1, (pagination["total_pages"] + 1) // 2)
-    return {slug: path.format(half=half, province=province) for slug, _, path in REQUESTS}
+def root_id(url: str) -> int:
+    with psycopg.connect(**conninfo(url)) as conn:
+        return conn.execute("SELECT id FROM organization WHERE code = %s", (ROOT_CODE,)).fetchone()[0]
+
+
+def resolve_paths(server_or_app, tokens: dict, province: int, root: int) -> dict[str, str]:
+    """Each request's path: the half-way page of the admin's list read from its X-Pagination header,
+    and the cursors that page and page 100 of the overdue list give for the page after them."""
+
+    def pagination(probe: str) -> dict:
+        if isinstance(server_or_app, Server):
+            status, _, headers = server_or_app.call("GET", probe, tokens["admin"])
+        else:
+            response = server_or_app.get(probe, headers={"Authorization": f"Bearer {tokens['admin']}"})
+            status, headers = response.status_code, dict(response.headers)
+        assert status == 200, (probe, status)
+        return json.loads(headers.get("X-Pagination") or headers.get("x-pagination"))
+
+    half = max(1, (pagination(f"/api/v1/assignments?{Q}")["total_pages"] + 1) // 2)
+    values = {"half": half, "province": province, "root": root,
+              "half_cursor": pagination(f"/api/v1/assignments?{Q}&page={half - 1}").get("next_cursor", "") if half > 1 else "",
+              "overdue_cursor": pagination(f"/api/v1/reports/overdue?{Q}&page=100").get("next_cursor", "")}
+    return {slug: path.format(**values) for slug, _, path in REQUESTS}
 
 
 def measure(url: str, rounds: int, timeout: int = 120) -> dict:
@@ -508,7 +525,7 @@ def measure(url: str, rounds: int, timeout: int = 120) -> dict:
         server = Server(env, Path(folder), timeout)
         try:
             tokens = {"admin": server.sign_in("admin"), "leader": server.sign_in(LEADER)}
-            paths = resolve_paths(server, tokens, province)
+            paths = resolve_paths(server, tokens, province, root_id(url))
             capture = Capture(app)
             print(f"{'request':26} {'as':6} {'HTTP p50':>9} {'p95':>9} {'SQL':>4} {'SQL p50':>9} {'ratio':>6} {'bytes':>10}")
             with psycopg.connect(**conninfo(url)) as replayer:
@@ -607,7 +624,7 @@ def explain(url: str) -> None:
             db.session.commit()
             db.session.remove()
         capture = Capture(app)
-        paths = resolve_paths(capture.client, tokens, province)
+        paths = resolve_paths(capture.client, tokens, province, root_id(url))
         with psycopg.connect(**conninfo(url)) as conn:
             for slug, who, _ in REQUESTS:
                 statements = capture.of(paths[slug], tokens[who])
