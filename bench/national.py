@@ -492,7 +492,7 @@ def root_id(url: str) -> int:
 
 def resolve_paths(server_or_app, tokens: dict, province: int, root: int) -> dict[str, str]:
     """Each request's path: the half-way page of the admin's list read from its X-Pagination header,
-    and the cursors that page and page 100 of the overdue list give for the page after them."""
+    and the cursors of the page after it and of the page after page 100 of the overdue list."""
 
     def pagination(probe: str) -> dict:
         if isinstance(server_or_app, Server):
@@ -506,7 +506,11 @@ def resolve_paths(server_or_app, tokens: dict, province: int, root: int) -> dict
     half = max(1, (pagination(f"/api/v1/assignments?{Q}")["total_pages"] + 1) // 2)
     values = {"half": half, "province": province, "root": root,
               "half_cursor": pagination(f"/api/v1/assignments?{Q}&page={half - 1}").get("next_cursor", "") if half > 1 else "",
-              "overdue_cursor": pagination(f"/api/v1/reports/overdue?{Q}&page=100").get("next_cursor", "")}
+              "overdue_cursor": ""}
+    # The page after page 100 of the overdue list (after its last but one when it is shorter).
+    overdue_pages = pagination(f"/api/v1/reports/overdue?{Q}")["total_pages"]
+    if overdue_pages > 1:
+        values["overdue_cursor"] = pagination(f"/api/v1/reports/overdue?{Q}&page={min(100, overdue_pages - 1)}")["next_cursor"]
     return {slug: path.format(**values) for slug, _, path in REQUESTS}
 
 
