@@ -32,7 +32,7 @@ from tracker.extensions import db  # noqa: E402
 from tracker.models import Action, Assignment, Organization, User  # noqa: E402
 from tracker.models.base import utcnow  # noqa: E402
 from tracker.services import demo, plan_import, sessions  # noqa: E402
-from tracker.services import tallies
+from tracker.services import tallies  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = dt.date(2026, 11, 24)
