@@ -567,18 +567,18 @@ def measure(url: str, rounds: int, timeout: int = 120) -> dict:
 README_WORKERS = ("--workers", "4", "--worker-class", "gthread", "--threads", "4")
 
 
-def exports(url: str) -> dict:
+def exports(url: str, timeout: int = 30) -> dict:
     """The overdue list as CSV and XLSX through gunicorn started as the README starts it (gthread
     workers, default 30 s timeout): status, seconds, bytes, rows/s. An export that outlasts the
     worker timeout must still complete."""
     with psycopg.connect(**conninfo(url)) as conn:
         total = conn.execute("SELECT count(*) FROM assignment").fetchone()[0]
-    print(f"exports: {conninfo(url)['dbname']}, {total:,} assignments; gunicorn {' '.join(README_WORKERS)} --timeout 30; "
+    print(f"exports: {conninfo(url)['dbname']}, {total:,} assignments; gunicorn {' '.join(README_WORKERS)} --timeout {timeout}; "
           f"load average {os.getloadavg()[0]:.1f}")
     results = {}
     with tempfile.TemporaryDirectory() as folder:
         env = app_environment(url, Path(folder))
-        server = Server(env, Path(folder), 30, README_WORKERS)
+        server = Server(env, Path(folder), timeout, README_WORKERS)
         try:
             token = server.sign_in("admin")
             status, _, headers = server.call("GET", "/api/v1/reports/overdue?page_size=1", token)
@@ -679,7 +679,9 @@ def main() -> None:
             command.add_argument("--only", help="comma-separated request names (default: every request)")
         if name in ("measure", "all"):
             command.add_argument("--rounds", type=int, default=20)
-            command.add_argument("--worker-timeout", type=int, default=120, help="gunicorn --timeout, seconds")
+        if name in ("measure", "all", "exports"):
+            command.add_argument("--worker-timeout", type=int, default=30 if name == "exports" else 120,
+                                 help="gunicorn --timeout, seconds")
         if name not in ("explain", "exports"):
             command.add_argument("--json", type=Path, help="also write the figures to this file")
         if name == "all":
@@ -702,7 +704,7 @@ def main() -> None:
     elif args.command == "explain":
         explain(url)
     elif args.command == "exports":
-        exports(url)
+        exports(url, args.worker_timeout)
     elif args.command == "measure":
         result = measure(url, args.rounds, args.worker_timeout)
         if args.json:

@@ -767,6 +767,11 @@ def attention(principal: Principal, *, today: dt.date, due_within_days: int = 7,
     }
 
 
+def without_columns(stmt: Select, *names: str) -> Select:
+    """The same statement (joins, conditions, order) without the named columns."""
+    return stmt.with_only_columns(*(column for column in stmt.selected_columns if column.key not in names), maintain_column_froms=True)
+
+
 def iter_rows(stmt: Select, as_of: dt.date, size: int = 2000, *, make_row=None) -> Iterable[dict]:
     """Stream a report's rows from the database without loading them all (exports)."""
     make_row = make_row or overdue_row
