@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, Subquery, and_, case, exists, func, literal, not_, or_, select, true
+from sqlalchemy import ColumnElement, Select, Subquery, and_, case, exists, func, literal, not_, or_, select, text, true
 from sqlalchemy.orm import aliased
 
 from tracker.domain.access import Principal
@@ -775,5 +775,9 @@ def without_columns(stmt: Select, *names: str) -> Select:
 def iter_rows(stmt: Select, as_of: dt.date, size: int = 2000, *, make_row=None) -> Iterable[dict]:
     """Stream a report's rows from the database without loading them all (exports)."""
     make_row = make_row or overdue_row
+    if db.session.get_bind().dialect.name == "postgresql":
+        # A streamed statement is a server-side cursor, which PostgreSQL plans for its first tenth
+        # (nested loops); an export reads every row: plan for all of them (hash joins), for this transaction.
+        db.session.execute(text("SET LOCAL cursor_tuple_fraction = 1.0"))
     for row in db.session.execute(stmt.execution_options(yield_per=size)):
         yield make_row(row, as_of)
