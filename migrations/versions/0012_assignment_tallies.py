@@ -56,6 +56,7 @@ def upgrade():
     with op.batch_alter_table('assignment', schema=None) as batch_op:
         batch_op.create_index('ix_assignment_completed_on', ['completed_on'], unique=False)
         batch_op.create_index('ix_assignment_updated_at_id', ['updated_at', 'id'], unique=False)
+        batch_op.create_index('ix_assignment_organization_due_date', ['organization_id', 'due_date'], unique=False)
     if op.get_bind().dialect.name == "postgresql":
         # Covering: yearly scorecards count a year's work per unit from the index alone.
         op.drop_index('ix_assignment_due_date', table_name='assignment')
@@ -72,6 +73,7 @@ def downgrade():
         op.drop_index('ix_assignment_due_date', table_name='assignment')
         op.create_index('ix_assignment_due_date', 'assignment', ['due_date'], unique=False)
     with op.batch_alter_table('assignment', schema=None) as batch_op:
+        batch_op.drop_index('ix_assignment_organization_due_date')
         batch_op.drop_index('ix_assignment_updated_at_id')
         batch_op.drop_index('ix_assignment_completed_on')
     op.drop_table('assignment_tally')

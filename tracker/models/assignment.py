@@ -32,6 +32,8 @@ class Assignment(Timestamped, db.Model):
         # Covering on PostgreSQL: yearly scorecards count a year's work per unit from the index alone.
         Index("ix_assignment_due_date", "due_date", postgresql_include=["organization_id", "status", "completed_on", "id"]),
         Index("ix_assignment_owner_id", "owner_id"),
+        # One unit's work by due date: an officer's list, a scorecard page's units.
+        Index("ix_assignment_organization_due_date", "organization_id", "due_date"),
         # The recently-changed sort, and its cursor pages.
         Index("ix_assignment_updated_at_id", "updated_at", "id"),
         # max(completed_on): whether maintained tallies answer for a day (tracker.services.tallies).
