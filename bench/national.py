@@ -640,6 +640,10 @@ def explain(url: str) -> None:
                         if executemany:
                             lines += ["(executemany: not explained)", ""]
                             continue
+                        if statement.lstrip().upper().startswith("SET "):
+                            cursor.execute(statement, parameters)  # a setting for the statements after it
+                            lines += ["(a setting: run, not explained)", ""]
+                            continue
                         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
                         lines += [row[0] for row in cursor.fetchall()] + [""]
                 conn.rollback()

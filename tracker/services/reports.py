@@ -197,7 +197,9 @@ def _scoped_from_assignments(stmt: Select, principal: Principal, tree: TreeOn) -
     return (
         tree.join_holder(stmt)
         .outerjoin(_Owner, _Owner.id == Assignment.owner_id)
-        .where(visible_organizations(principal, Organization.id))
+        # On the holder expression (the assignment's own column as of today), not on the joined
+        # organisation: the database tests each row it walks without looking the unit up first.
+        .where(visible_organizations(principal, tree.holder))
     )
 
 
