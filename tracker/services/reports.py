@@ -716,8 +716,10 @@ def scorecard_page(principal: Principal, *, year: int, as_of: dt.date, offset: i
     )
     ranked = []
     for org_id, code, is_closed, assigned, n_on_time, n_late, n_overdue in db.session.execute(standings):
-        score = _score_row(org_id, code, None, is_closed, assigned, n_on_time, n_late, n_overdue, 0, 0)  # the standing's fields
-        ranked.append({key: score[key] for key in ("organization_id", "organization_code", "closed", "on_time_rate", "overdue", "assigned")})
+        # Only the standing's fields (as `_score_row` has them): ten thousand units are ranked per page.
+        n_on_time, n_overdue = n_on_time or 0, n_overdue or 0
+        ranked.append({"organization_id": org_id, "organization_code": code, "closed": bool(is_closed), "assigned": assigned,
+                       "on_time_rate": _ratio(n_on_time, n_on_time + (n_late or 0) + n_overdue), "overdue": n_overdue})
     _rank(ranked)
     page = ranked[offset:offset + limit]
     rows = []
