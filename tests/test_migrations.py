@@ -12,7 +12,7 @@ from tracker import create_app
 from tracker.cli import bundled_plan
 from tracker.extensions import _in_models, db
 from tracker.models import Assignment, Organization
-from tracker.services import plan_import
+from tracker.services import plan_import, tallies
 
 TABLES = {
     "organization", "plan", "task_group", "action", "assignment", "assignment_event", "alembic_version",
@@ -44,6 +44,9 @@ def test_upgrade_downgrade_upgrade_with_data(scratch_app):
         assert db.session.scalar(select(func.count()).select_from(Assignment)) > 200
         # Search keys are filled for rows that existed before the column did.
         assert db.session.scalar(select(Organization.search_key).where(Organization.code == "HU-KD")) == "hu-kd huyen uy kim dong huyen uy"
+        # The tallies are counted for assignments that existed before their table did.
+        stored = tallies.stored()
+        assert stored and stored == tallies.recount()
         db.session.remove()
         downgrade(directory=MIGRATIONS, revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
