@@ -100,14 +100,20 @@ def holder_on(day: dt.date) -> ColumnElement[int]:
 # --- lineage -----------------------------------------------------------------------------------
 
 
+def scope_edges(name: str = "scope_edges"):
+    """The edges of scope (a CTE of child, parent): child to parent in the current tree, and
+    predecessor to successor in the lineage. A unit's scope is every unit that reaches it."""
+    return union_all(
+        select(Organization.id.label("child"), Organization.parent_id.label("parent")).where(Organization.parent_id.is_not(None)),
+        select(OrganizationLink.predecessor_id, OrganizationLink.successor_id),
+    ).cte(name)
+
+
 def scope_ids(root_ids: set[int]) -> Select:
     """Ids of the given organisations, their descendants in the current tree, and (recursively)
     the predecessors of all of these with their own subtrees: whose work a leader or viewer of
     the roots reads. A successor's leaders read the history of the units it took over from."""
-    edges = union_all(
-        select(Organization.id.label("child"), Organization.parent_id.label("parent")).where(Organization.parent_id.is_not(None)),
-        select(OrganizationLink.predecessor_id, OrganizationLink.successor_id),
-    ).cte("scope_edges")
+    edges = scope_edges()
     tree = select(Organization.id.label("id")).where(Organization.id.in_(sorted(root_ids))).cte("scope", recursive=True)
     tree = tree.union(select(edges.c.child).where(edges.c.parent == tree.c.id))
     return select(tree.c.id)

@@ -12,7 +12,7 @@ from tracker.errors import Conflict, NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.domain.access import Principal
 from tracker.models import Membership, Organization, User
-from tracker.services.access import ancestor_ids, visible_organizations
+from tracker.services.access import visible_organizations
 from tracker.services.org_tree import exists_on, versions_on
 
 

@@ -20,14 +20,14 @@ from sqlalchemy import func, or_, select, update
 
 from tracker.domain.access import Principal
 from tracker.domain.vocabulary import Status
-from tracker.errors import AppError, Conflict, NotFound, ValidationFailed
+from tracker.errors import AppError, Conflict, NotFound
 from tracker.extensions import db
 from tracker.models import (
     Assignment, AssignmentTransfer, Extension, IndicatorUnit, Membership, Organization, OrganizationLink, OrganizationVersion, Reorganization,
 )
 from tracker.models.base import utcnow
 from tracker.services import history, tallies
-from tracker.services.organizations import create_organization, get_organization, refresh_search_key
+from tracker.services.organizations import create_organization, refresh_search_key
 
 OPEN_STATUSES = tuple(s.value for s in Status if s not in (Status.COMPLETED, Status.CANCELLED))
 DAY = dt.timedelta(days=1)
@@ -138,7 +138,7 @@ def reorganize(principal: Principal, data: dict, *, today: dt.date) -> Reorganiz
     handler = {"merge": _merge, "split": _split, "rename": _rename, "move": _move, "close": _close}[kind]
     if kind == "rename":
         return handler(principal, data, today)
-    before = tallies.upward_map()
+    before = tallies.nodes_above()
     reorganization = handler(principal, data, today)
     # The tree or the lineage changed, and transfers are plain UPDATEs: recount the tallies they touched.
     transfers = db.session.execute(select(AssignmentTransfer.from_organization_id, AssignmentTransfer.to_organization_id)

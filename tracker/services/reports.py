@@ -26,12 +26,12 @@ from sqlalchemy.orm import aliased
 
 from tracker.domain.access import Principal
 from tracker.domain.classification import (
-    DEFAULT_DUE_SOON_DAYS, LABELS as CLASS_LABELS, TaskClass, class_condition, class_expression, days_overdue, due_soon_condition,
+    LABELS as CLASS_LABELS, TaskClass, class_condition, class_expression, days_overdue, due_soon_condition,
 )
 from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.models import (
-    Action, Assignment, AssignmentEvent, AssignmentTally, Evidence, Extension, Organization, OrganizationLink, OrganizationVersion, Plan,
+    Action, Assignment, AssignmentEvent, Evidence, Extension, Organization, OrganizationLink, OrganizationVersion, Plan,
     TaskGroup, User,
 )
 from tracker.services import tallies
@@ -506,16 +506,6 @@ def _counts_by_holder(principal: Principal, tree: TreeOn, filters: dict, holders
     return counts, soon_of
 
 
-def _tallied_due_soon(node_ids: list[int], as_of: dt.date) -> dict[int, int]:
-    """Each node's scope's work due soon as of `as_of` (`due_soon_condition`), from the tallies: open
-    work due within the window, once `tallies.class_counts` answered for that day (no completion
-    dated after it, so open means not completed by then). One statement."""
-    t = AssignmentTally
-    window = t.due_on.between(as_of, as_of + dt.timedelta(days=DEFAULT_DUE_SOON_DAYS))
-    return {node: int(n) for node, n in db.session.execute(
-        select(t.node_id, func.sum(t.n)).where(t.node_id.in_(sorted(node_ids)), t.state == tallies.OPEN, window).group_by(t.node_id))}
-
-
 def summary_level(principal: Principal, *, as_of: dt.date, today: dt.date, parent_id: int | None = None, **filters) -> dict:
     """By organisation, one level of the tree of `as_of`: the children of `parent_id` that the
     caller may see (without it, the top of the caller's scope), each with its own counts (`own`)
@@ -547,7 +537,7 @@ def summary_level(principal: Principal, *, as_of: dt.date, today: dt.date, paren
     soon: dict[int, int] = defaultdict(int)
     if counted is not None:  # the subtrees from the tallies; only the nodes' own work is read
         sums.update(counted)
-        soon.update(_tallied_due_soon(deep, as_of))
+        soon.update(tallies.due_soon_counts(deep, as_of))
         own, own_soon = _counts_by_holder(principal, tree, filters, tops)
         if parent is not None:
             sums[parent_id], soon[parent_id] = own.get(parent_id, {}), own_soon[parent_id]

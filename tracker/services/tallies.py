@@ -29,15 +29,16 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import and_, case, delete, event, exists, func, inspect, literal, or_, select, text, union_all
+from sqlalchemy import Select, and_, case, delete, event, exists, func, inspect, literal, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tracker.domain.access import Principal
-from tracker.domain.classification import TaskClass, class_condition
+from tracker.domain.classification import DEFAULT_DUE_SOON_DAYS, TaskClass, class_condition
 from tracker.domain.text import like_pattern
 from tracker.extensions import db
 from tracker.models import Action, Assignment, AssignmentTally, Organization, OrganizationLink
+from tracker.services.org_tree import scope_edges
 
 EVERYTHING = 0
 NO_DUE = dt.date(9999, 12, 31)
@@ -63,24 +64,26 @@ def _state_sql(status, due_date, completed_on):
     )
 
 
-def _edges():
-    """Child to parent and predecessor to successor: an assignment counts for every node it reaches."""
-    return union_all(
-        select(Organization.id.label("lower"), Organization.parent_id.label("upper")).where(Organization.parent_id.is_not(None)),
-        select(OrganizationLink.predecessor_id, OrganizationLink.successor_id),
-    ).cte("tally_edges")
-
-
-def nodes_above(org_ids: set[int], session: Session | None = None) -> dict[int, set[int]]:
-    """For each organisation, itself and every node whose scope holds its work (one recursive statement)."""
-    edges = _edges()
-    up = select(Organization.id.label("start"), Organization.id.label("node")).where(
-        Organization.id.in_(sorted(org_ids))).cte("tally_up", recursive=True)
-    up = up.union(select(up.c.start, edges.c.upper).where(edges.c.lower == up.c.node))
+def nodes_above(org_ids: set[int] | None = None, session: Session | None = None) -> dict[int, set[int]]:
+    """For each organisation (every one when None), itself and every node whose scope holds its
+    work: the units it reaches by the scope's edges (`org_tree.scope_edges`). One recursive statement."""
+    edges = scope_edges("tally_edges")
+    starts = select(Organization.id.label("start"), Organization.id.label("node"))
+    if org_ids is not None:
+        starts = starts.where(Organization.id.in_(sorted(org_ids)))
+    up = starts.cte("tally_up", recursive=True)
+    up = up.union(select(up.c.start, edges.c.parent).where(edges.c.child == up.c.node))
     found: dict[int, set[int]] = defaultdict(set)
     for start, node in (session or db.session).execute(select(up.c.start, up.c.node)):
         found[start].add(node)
     return found
+
+
+def _members(starts: Select):
+    """(node, member): each node of `starts` (a select of node, member = node) with every unit in its scope (a recursive CTE)."""
+    edges = scope_edges("tally_edges")
+    below = starts.cte("tally_below", recursive=True)
+    return below.union(select(below.c.node, edges.c.child).where(edges.c.parent == below.c.member))
 
 
 # --- keeping them -------------------------------------------------------------------------------
@@ -157,67 +160,47 @@ def rebuild(nodes: set[int] | None = None) -> None:
         session.execute(text("LOCK TABLE assignment_tally IN SHARE ROW EXCLUSIVE MODE"))
     state = _state_sql(Assignment.status, Assignment.due_date, Assignment.completed_on).label("state")
     due_on = func.coalesce(Assignment.due_date, NO_DUE).label("due_on")
+    columns = ["node_id", "state", "due_on", "n"]
+    starts = select(Organization.id.label("node"), Organization.id.label("member"))
     if nodes is None:
         session.execute(delete(AssignmentTally))
-        session.execute(table.insert().from_select(
-            ["node_id", "state", "due_on", "n"],
-            select(literal(EVERYTHING), state, due_on, func.count()).select_from(Assignment).group_by(state, due_on),
-        ))
-        per_action = (-Assignment.action_id).label("node")
-        session.execute(table.insert().from_select(
-            ["node_id", "state", "due_on", "n"],
-            select(per_action, state, due_on, func.count()).select_from(Assignment).group_by(per_action, state, due_on),
-        ))
-        starts = select(Organization.id.label("node"), Organization.id.label("member"))
+        for node in (literal(EVERYTHING), -Assignment.action_id):  # the whole, and each action's work
+            node = node.label("node")
+            session.execute(table.insert().from_select(
+                columns, select(node, state, due_on, func.count()).select_from(Assignment).group_by(node, state, due_on)))
     else:
         organizations = sorted(n for n in nodes if n > 0)
         if not organizations:
             return
         session.execute(delete(AssignmentTally).where(AssignmentTally.node_id.in_(organizations)))
-        starts = select(Organization.id.label("node"), Organization.id.label("member")).where(Organization.id.in_(organizations))
-    edges = _edges()
-    below = starts.cte("tally_below", recursive=True)
-    below = below.union(select(below.c.node, edges.c.lower).where(edges.c.upper == below.c.member))
-    node_state = _state_sql(Assignment.status, Assignment.due_date, Assignment.completed_on)
-    node_due = func.coalesce(Assignment.due_date, NO_DUE)
+        starts = starts.where(Organization.id.in_(organizations))
+    below = _members(starts)
     session.execute(table.insert().from_select(
-        ["node_id", "state", "due_on", "n"],
-        select(below.c.node, node_state, node_due, func.count())
+        columns,
+        select(below.c.node, state, due_on, func.count())
         .select_from(below).join(Assignment, Assignment.organization_id == below.c.member)
-        .group_by(below.c.node, node_state, node_due)
+        .group_by(below.c.node, state, due_on)
         # Written in key order: a node's rows lie together, so that reading a level of the tree touches few pages.
-        .order_by(below.c.node, node_state, node_due),
+        .order_by(below.c.node, state, due_on),
     ))
 
 
-def upward_map() -> dict[int, frozenset[int]]:
-    """For every organisation, the nodes whose scope holds its work (one statement)."""
-    edges = _edges()
-    up = select(Organization.id.label("start"), Organization.id.label("node")).cte("tally_map", recursive=True)
-    up = up.union(select(up.c.start, edges.c.upper).where(edges.c.lower == up.c.node))
-    found: dict[int, set[int]] = defaultdict(set)
-    for start, node in db.session.execute(select(up.c.start, up.c.node)):
-        found[start].add(node)
-    return {org: frozenset(above) for org, above in found.items()}
-
-
-def rebuild_after_reorganization(before: dict[int, frozenset[int]], transfers: list[tuple[int, int]]) -> None:
+def rebuild_after_reorganization(before: dict[int, set[int]], transfers: list[tuple[int, int]]) -> None:
     """Recount only the nodes a reorganisation changed: those that gained or lost an organisation
-    (a move, a merge's lineage), and those between the two ends of each transfer of work."""
-    after = upward_map()
+    (a move, a merge's lineage), and those between the two ends of each transfer of work.
+    `before` is `nodes_above()` taken before the reorganisation."""
+    after = nodes_above()
     changed: set[int] = set()
     for org, above in after.items():
-        changed |= above ^ before.get(org, frozenset())
+        changed |= above ^ before.get(org, set())
     for source, target in transfers:
-        changed |= after.get(source, frozenset({source})) ^ after.get(target, frozenset({target}))
+        changed |= after.get(source, {source}) ^ after.get(target, {target})
     rebuild(changed)
 
 
 def recount() -> dict[tuple, int]:
     """What the tallies should hold, counted from the assignments (for checks; zero rows left out)."""
-    edges = _edges()
-    below = select(Organization.id.label("node"), Organization.id.label("member")).cte("tally_check", recursive=True)
-    below = below.union(select(below.c.node, edges.c.lower).where(edges.c.upper == below.c.member))
+    below = _members(select(Organization.id.label("node"), Organization.id.label("member")))
     counts: dict[tuple, int] = defaultdict(int)
     rows = db.session.execute(
         select(below.c.node, Assignment.status, Assignment.due_date, Assignment.completed_on)
@@ -333,18 +316,20 @@ def _search_total(q: str, task_class: TaskClass | None, as_of: dt.date) -> int |
     return int(counted) + int(units) + int(notes)
 
 
+def due_soon_counts(node_ids: list[int], as_of: dt.date, days: int = DEFAULT_DUE_SOON_DAYS) -> dict[int, int]:
+    """Each node's scope's open work due within `days` of `as_of` (`due_soon_condition`); only
+    meaningful once `class_counts` answered for that day (no completion after it). One statement."""
+    t = AssignmentTally
+    window = t.due_on.between(as_of, as_of + dt.timedelta(days=days))
+    return {node: int(n) for node, n in db.session.execute(
+        select(t.node_id, func.sum(t.n)).where(t.node_id.in_(sorted(node_ids)), t.state == OPEN, window).group_by(t.node_id))}
+
+
 def class_counts(node_ids: list[int], as_of: dt.date) -> dict[int, dict[str, int]] | None:
     """Each node's scope counted by class as of `as_of` (one statement), or None when the tallies
     cannot answer for that day (a completion after it). Cancelled work has no class."""
     t = AssignmentTally
-    task_class = case(
-        (t.state == ON_TIME, literal(TaskClass.COMPLETED_ON_TIME.value)),
-        (t.state == LATE, literal(TaskClass.COMPLETED_LATE.value)),
-        (and_(t.state == OPEN, t.due_on == NO_DUE), literal(TaskClass.NO_DEADLINE.value)),
-        (and_(t.state == OPEN, t.due_on >= as_of), literal(TaskClass.IN_PROGRESS_ON_TIME.value)),
-        (t.state == OPEN, literal(TaskClass.OVERDUE.value)),
-        else_=None,
-    ).label("class")
+    task_class = case(*((_class_condition(c, as_of), literal(c.value)) for c in TaskClass), else_=None).label("class")
     latest = db.session.scalar(select(func.max(Assignment.completed_on)))
     if latest is not None and latest > as_of:
         return None
