@@ -107,6 +107,8 @@ def load_settings(instance_path: str, env: dict | None = None) -> dict:
         "EVIDENCE_ARCHIVE_MAX_UNCOMPRESSED_BYTES": _int(env, "EVIDENCE_ARCHIVE_MAX_UNCOMPRESSED_MB", 200) * 1024 * 1024,
         "EVIDENCE_ARCHIVE_MAX_RATIO": _int(env, "EVIDENCE_ARCHIVE_MAX_RATIO", 100),
         "EVIDENCE_ARCHIVE_MAX_MEMBERS": _int(env, "EVIDENCE_ARCHIVE_MAX_MEMBERS", 10000),
+        # How long a signed evidence link (GET /evidence/{id}/link, for <img> and <a>) works.
+        "EVIDENCE_LINK_SECONDS": _int(env, "EVIDENCE_LINK_SECONDS", 300),
         "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL"),
         "S3_BUCKET": env.get("S3_BUCKET", "tracker-evidence"),
         "S3_REGION": env.get("S3_REGION", "us-east-1"),
@@ -135,10 +137,9 @@ def load_settings(instance_path: str, env: dict | None = None) -> dict:
         "OPENAPI_VERSION": "3.1.0",
         "OPENAPI_URL_PREFIX": "/",
         "OPENAPI_JSON_PATH": "api/v1/openapi.json",
-        "OPENAPI_SWAGGER_UI_PATH": "docs",
-        "OPENAPI_SWAGGER_UI_URL": env.get(
-            "SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
-        ),
+        # /docs is served by tracker.docs from files installed with the package, not by
+        # flask-smorest from a CDN: it must work with no internet, under a strict CSP.
+        "OPENAPI_SWAGGER_UI_PATH": None,
         "API_SPEC_OPTIONS": {
             "info": {
                 "description": (

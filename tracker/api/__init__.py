@@ -2,6 +2,7 @@
 
 from flask import Flask
 
+from tracker import docs
 from tracker.api import (
     actions, assignments, auth, evidence, health, indicators, measurements, meta, organizations, plans, reports, security, users,
 )
@@ -14,3 +15,4 @@ def register_blueprints(app: Flask, api) -> None:
     for module in (health, meta, auth, users, organizations, plans, actions, assignments, evidence, reports, indicators, measurements):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.URL_PREFIX)
     health.register_root_probes(app)
+    docs.init_app(app)
