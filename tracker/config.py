@@ -7,8 +7,10 @@
 from __future__ import annotations
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import NoReturn
 
 ENVIRONMENTS = ("production", "development", "testing")
 _INSECURE_KEY = "insecure-development-key-change-me-0123456789"
@@ -16,6 +18,16 @@ _INSECURE_KEY = "insecure-development-key-change-me-0123456789"
 
 class ConfigError(RuntimeError):
     """The environment does not describe a runnable configuration."""
+
+
+def refuse_to_start(error: ConfigError) -> NoReturn:
+    """Stop a process whose settings cannot run: one line on stderr naming the setting, no traceback,
+    a non-zero exit (`flask --app wsgi ...`, `python -c 'import wsgi'`, gunicorn with or without
+    `--preload`)."""
+    print(f"tracker: {error}", file=sys.stderr, flush=True)
+    # 4 is gunicorn's "App failed to load": its master stops, instead of starting the worker again
+    # and again as it does after other exit codes.
+    raise SystemExit(4)
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -145,7 +157,13 @@ def load_settings(instance_path: str, env: dict | None = None) -> dict:
                 "description": (
                     "Theo dõi thực hiện kế hoạch: nhiệm vụ, phân công, thời hạn, minh chứng, báo cáo. "
                     "Accountability tracker for government plans. Errors are RFC 9457 "
-                    "application/problem+json with a stable `code`."
+                    "application/problem+json with a stable `code`.\n\n"
+                    "Language: send `Accept-Language` (RFC 9110) to choose the language of a problem's `title`, "
+                    "`detail` and `errors` messages: Vietnamese (`vi`, the default, also when no supported language "
+                    "is asked for) or English (`en`, `en-US`…); weights are honoured (`vi;q=0.1, en;q=0.9` is "
+                    "English). The answer says which in `Content-Language` and carries `Vary: Accept-Language`. "
+                    "`code`, `errors` keys and every other member are the same in both languages; data (names, "
+                    "notes) and `/api/v1/meta/labels` (both languages always) do not change."
                 ),
             },
         },
