@@ -1,8 +1,10 @@
 """Small helpers shared by tests."""
 
+import datetime as dt
 import re
 from contextlib import contextmanager
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from zoneinfo import ZoneInfo
 
 import orjson
 from flask import request
@@ -10,6 +12,17 @@ from sqlalchemy import event, func, select
 
 from tracker.extensions import db
 from tracker.models import Action, Assignment, AssignmentEvent, Indicator, IndicatorTarget, IndicatorUnit, Organization, Plan, TaskGroup
+
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
+TODAY = dt.datetime.now(HANOI).date()  # the day the run started, in the plan's time zone
+
+
+def clock_held_to(day: dt.date) -> Callable[[], dt.datetime]:
+    """An app clock (config `CLOCK`) that runs with the real one but never leaves `day` (Hanoi): a run
+    that crosses midnight keeps the day its tests computed their dates from when they were collected."""
+    last = dt.datetime.combine(day, dt.time.max, HANOI).astimezone(dt.UTC)
+    return lambda: min(dt.datetime.now(dt.UTC), last)
+
 
 MODELS = (Organization, Plan, TaskGroup, Action, Assignment, AssignmentEvent, Indicator, IndicatorTarget, IndicatorUnit)
 

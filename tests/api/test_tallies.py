@@ -13,12 +13,17 @@ import random
 import pytest
 from sqlalchemy import func, inspect, select
 
+from tests.helpers import TODAY, clock_held_to
 from tracker.domain.classification import TaskClass, classify
 from tracker.models import Action, Assignment, Organization
 from tracker.services import tallies
 
 STATUSES = ("not_started", "in_progress", "submitted", "returned", "blocked", "completed", "cancelled")
-TODAY = dt.date(2026, 11, 26)
+@pytest.fixture(autouse=True)
+def _today_held(app, monkeypatch):
+    """Dates here are computed from TODAY at collection; the app's day is held to it."""
+    monkeypatch.setitem(app.config, "CLOCK", clock_held_to(TODAY))
+
 
 
 def assert_tallies_exact(session) -> None:

@@ -16,5 +16,6 @@ def now() -> dt.datetime:
 
 
 def today(tz_name: str | None = None) -> dt.date:
-    """Today's date in the plan's time zone (Asia/Ho_Chi_Minh unless configured otherwise)."""
-    return dt.datetime.now(ZoneInfo(tz_name or current_app.config["TRACKER_TIMEZONE"])).date()
+    """Today's date in the plan's time zone (Asia/Ho_Chi_Minh unless configured otherwise), read from
+    `now()`, so that a test which fixes the clock fixes the day as well."""
+    return now().astimezone(ZoneInfo(tz_name or current_app.config["TRACKER_TIMEZONE"])).date()
