@@ -13,7 +13,7 @@ from flask_smorest.spec.plugins import integerconverter2paramschema
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tracker import cli, errors, models, storage, web  # noqa: F401 - models registers the mappers
-from tracker.api import idempotency, register_blueprints
+from tracker.api import idempotency, parameters, register_blueprints
 from tracker.services import tallies  # noqa: F401 - keeps the assignment tallies on every flush
 from tracker.config import load_settings
 from tracker.extensions import api, db, jwt, migrate
@@ -94,6 +94,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     api.init_app(app)
     api.register_converter(web.BoundedIntConverter, integerconverter2paramschema)
     errors.init_app(app)
+    parameters.init_app(app)  # unknown query parameters: 400; documented on every operation
 
     register_blueprints(app, api)
     if app.config["TRUSTED_PROXIES"]:

@@ -2,7 +2,9 @@
 
 Every error leaves the API as `application/problem+json` with `type`, `title`, `status`,
 `detail` and a stable machine-readable `code`; field errors go under `errors`, keyed by
-the field's path (`groups[2].actions[0].ref`).
+the field's path (`groups[2].actions[0].ref`). Messages are written "Vietnamese. English."; the
+answer carries the part the client's Accept-Language asks for (tracker.i18n, Vietnamese by
+default), with `Content-Language`.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ from http import HTTPStatus
 from typing import Any
 
 import orjson
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy.exc import DataError, DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
+
+from tracker import i18n
 
 log = logging.getLogger("tracker.errors")
 
@@ -56,6 +60,20 @@ class AppError(Exception):
 class BadRequest(AppError):
     status = 400
     code = "request.bad_request"
+
+
+class UnknownParameter(BadRequest):
+    """Query parameters the operation does not declare (a typo, or a filter that does not exist):
+    refused rather than ignored, so that a client never reads an unfiltered list as a filtered one."""
+
+    code = "request.unknown_parameter"
+
+    def __init__(self, names: list[str], known: list[str]):
+        listed = ", ".join(f"`{name}`" for name in names)
+        super().__init__(
+            f"Tham số truy vấn không được hỗ trợ: {listed}. Unknown query parameter{'s' if len(names) > 1 else ''}: {listed}.",
+            parameters=names, allowed=known,
+        )
 
 
 class Forbidden(AppError):
@@ -131,6 +149,30 @@ def _strip_locations(messages: Mapping) -> Mapping:
     return merged
 
 
+FIELDS_INVALID = "Dữ liệu không hợp lệ, xem `errors`. Some fields are invalid; see `errors`."
+
+
+def request_language() -> str:
+    """`vi` or `en`, as the request's Accept-Language asks (Vietnamese outside a request)."""
+    return i18n.negotiate(request.headers.get("Accept-Language")) if has_request_context() else i18n.DEFAULT
+
+
+def status_title(status: int, language: str) -> str:
+    phrase = HTTPStatus(status).phrase
+    return phrase if language == i18n.EN else i18n.STATUS_TITLES_VI.get(status, phrase)
+
+
+def _status_detail(status: int, language: str) -> str:
+    if language == i18n.EN:
+        return HTTPStatus(status).description or HTTPStatus(status).phrase
+    return status_title(status, language) + "."
+
+
+def localized_errors(errors: Mapping[str, list[str]], language: str) -> dict[str, list[str]]:
+    return {field: [i18n.localize(m, language) if isinstance(m, str) else m for m in messages]
+            for field, messages in errors.items()}
+
+
 def problem_response(
     status: int,
     code: str,
@@ -141,15 +183,18 @@ def problem_response(
     headers: Mapping[str, str] | None = None,
     **extra: Any,
 ):
+    language = request_language()
+    if not detail and errors:
+        detail = FIELDS_INVALID
     body: dict[str, Any] = {
         "type": f"urn:tracker:problem:{code}",
-        "title": title or HTTPStatus(status).phrase,
+        "title": i18n.localize(title, language) if title else status_title(status, language),
         "status": status,
-        "detail": detail or HTTPStatus(status).description or HTTPStatus(status).phrase,
+        "detail": i18n.localize(detail, language) if detail else _status_detail(status, language),
         "code": code,
     }
     if errors:
-        body["errors"] = dict(errors)
+        body["errors"] = localized_errors(errors, language)
     request_id = g.get("request_id")
     if request_id:
         body["request_id"] = request_id
@@ -159,6 +204,8 @@ def problem_response(
     response.mimetype = PROBLEM_MEDIA_TYPE
     for name, value in (headers or {}).items():
         response.headers[name] = value
+    response.headers["Content-Language"] = language
+    response.vary.add("Accept-Language")
     return response
 
 
@@ -194,7 +241,8 @@ def handle_http_exception(error: HTTPException):
             if name.lower() in {"allow", "retry-after", "www-authenticate"}:
                 headers.setdefault(name, value)
     code = _HTTP_CODES.get(status, f"request.http_{status}")
-    detail = data.get("message") or error.description
+    # werkzeug's stock description (English) gives way to the status's text in the language asked for
+    detail = data.get("message") or (None if error.description == type(error).description else error.description)
     errors = None
     if messages:
         if isinstance(messages, Mapping) and messages.get("json") == ["Invalid JSON body."]:
@@ -203,11 +251,11 @@ def handle_http_exception(error: HTTPException):
         else:
             errors = flatten_errors(_strip_locations(messages) if isinstance(messages, Mapping) else messages)
             if status == 422:
-                detail = "Dữ liệu không hợp lệ, xem `errors`. Some fields are invalid; see `errors`."
+                detail = FIELDS_INVALID
     if status == 404 and not data:
-        detail = f"Không tìm thấy {request.path}. No resource at this URL."
+        detail = f"Không tìm thấy `{request.path}`. No resource at this URL."
     if status == 405:
-        detail = f"Phương thức {request.method} không được hỗ trợ tại {request.path}. Method not allowed here."
+        detail = f"Phương thức {request.method} không được hỗ trợ tại `{request.path}`. Method not allowed here."
     return problem_response(status, code, detail=detail, errors=errors, headers=headers)
 
 
@@ -318,11 +366,14 @@ class ProblemGuard:
             log.exception("error outside the request handler on %s %s", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
             unavailable = is_database_unavailable(error)
             status, code = (503, "service.unavailable") if unavailable else (500, "server.internal_error")
+            language = i18n.negotiate(environ.get("HTTP_ACCEPT_LANGUAGE"))
+            detail = UNAVAILABLE_DETAIL if unavailable else "Lỗi hệ thống. An unexpected error occurred."
             body = orjson.dumps({
-                "type": f"urn:tracker:problem:{code}", "title": HTTPStatus(status).phrase, "status": status,
-                "detail": UNAVAILABLE_DETAIL if unavailable else "Lỗi hệ thống. An unexpected error occurred.", "code": code,
+                "type": f"urn:tracker:problem:{code}", "title": status_title(status, language), "status": status,
+                "detail": i18n.localize(detail, language), "code": code,
             })
-            headers = [("Content-Type", PROBLEM_MEDIA_TYPE), ("Content-Length", str(len(body)))]
+            headers = [("Content-Type", PROBLEM_MEDIA_TYPE), ("Content-Length", str(len(body))),
+                       ("Content-Language", language), ("Vary", "Accept-Language")]
             if unavailable:
                 headers.append(("Retry-After", UNAVAILABLE_RETRY_AFTER))
             # Nothing of the body was sent yet: a server replaces headers it was given earlier when

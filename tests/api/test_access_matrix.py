@@ -100,6 +100,9 @@ MATRIX = [
      expect({"anonymous": 401, "admin": 201, "lanhdao.huyen": 201, "giamsat.tgdv": 403}, 404)),
     ("GET", "/api/v1/evidence/{evidence}", None, expect({"anonymous": 401, "canbo.noivu": 404}, 200)),
     ("GET", "/api/v1/evidence/{evidence}/content", None, expect({"anonymous": 401, "canbo.noivu": 404}, 200)),
+    ("GET", "/api/v1/evidence/{evidence}/link", None, expect({"anonymous": 401, "canbo.noivu": 404}, 200)),
+    # No bearer token: the signature is the credential, and an altered one is refused for everyone.
+    ("GET", "/api/v1/evidence/{evidence}/signed-content?sig=altered", None, expect({}, 403)),
     # Only the uploader (canbo.vhkhtt) or an admin may withdraw.
     ("POST", "/api/v1/evidence/{evidence}/withdraw", {"reason": "Tải nhầm tệp"},
      expect({"anonymous": 401, "admin": 200, "canbo.vhkhtt": 200, "canbo.noivu": 404}, 403)),
@@ -114,6 +117,7 @@ MATRIX = [
      expect({"anonymous": 401, "canbo.noivu": 404, "giamsat.tgdv": 403}, 200)),
     ("GET", "/api/v1/assignments/{a_vhkhtt}/history", None, expect({"anonymous": 401, "canbo.noivu": 404}, 200)),
     ("GET", "/api/v1/assignments/{a_vhkhtt}/extensions", None, expect({"anonymous": 401, "canbo.noivu": 404}, 200)),
+    ("GET", "/api/v1/assignments/{a_vhkhtt}/extensions/{extension}", None, expect({"anonymous": 401, "canbo.noivu": 404}, 200)),
     ("POST", "/api/v1/assignments/{a_tgdv}/extensions", {"new_due_date": "2031-01-01", "reason": "Chờ hướng dẫn của tỉnh"},
      expect({"anonymous": 401, "admin": 201, "lanhdao.huyen": 201, "giamsat.tgdv": 403}, 404)),
     ("POST", "/api/v1/assignments/{a_vhkhtt}/extensions/{extension}/decision", {"decision": "grant"},
@@ -124,6 +128,7 @@ MATRIX = [
     ("PATCH", "/api/v1/actions/{action:III.1.1}", {"title": "Quán triệt Nghị quyết"}, expect({"anonymous": 401, "admin": 200, "lanhdao.huyen": 200}, 403)),
     ("POST", "/api/v1/actions/{action:IV.4.2}/generate-assignments", None, expect({"anonymous": 401, "admin": 200, "lanhdao.huyen": 200}, 403)),
     ("GET", "/api/v1/meta/labels", None, expect({}, 200)),
+    ("GET", "/api/v1", None, expect({}, 200)),  # what this is, with links: public
     ("GET", "/api/v1/reports/overdue", None, READ_ALL),
     ("GET", "/api/v1/reports/summary?by=organization", None, READ_ALL),
     ("GET", "/api/v1/reports/scorecard?year=2026", None, READ_ALL),

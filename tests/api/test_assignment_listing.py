@@ -632,7 +632,8 @@ def test_statement_count_does_not_grow_with_page_size(client, admin, session):
     sql = {q for _, q in observed.values()}
     assert min(sql) > 0, observed  # the listener does see the requests' statements
     assert len(everything) == 1 and len(sql) == 1, observed
-    assert sql.pop() <= 8, observed
+    # 3 of them load what each row tells the caller (evidence counts, pending extensions, latest returns).
+    assert sql.pop() <= 11, observed
 
 
 def test_one_count_per_listing_request(client, admin, session):

@@ -142,7 +142,7 @@ def test_group_table_matches_the_json_report(client, auth, org, worked):
     by_group: dict[str, Counter] = defaultdict(Counter)
     for name in ("completed", "overdue", "in_progress", "no_deadline"):
         for row in report[name]:
-            by_group[str(row["group_number"]) if row["group_number"] is not None else "IV"][row["classification"]] += 1
+            by_group[str(row["group"]["number"]) if row["group"] is not None else "IV"][row["classification"]] += 1
     table_groups = {}
     for row in groups:
         key = row[0].split(".")[0] if row[0][0].isdigit() else "IV"
@@ -164,18 +164,18 @@ def test_group_table_matches_the_json_report(client, auth, org, worked):
 def test_task_lists_match_the_json_report(client, auth, org, worked):
     report, _, _, document = report_pair(client, auth("lanhdao.ubnd"), org["PVHKHTT-KD"])
     completed = rows_of(table_with(document, "STT") if report["completed"] else None)
-    assert [row[1] for row in completed] == [r["action_ref"] for r in report["completed"]]
-    late = next(row for row, r in zip(completed, report["completed"]) if r["assignment_id"] == worked["late"])
+    assert [row[1] for row in completed] == [r["action"]["ref"] for r in report["completed"]]
+    late = next(row for row, r in zip(completed, report["completed"]) if r["id"] == worked["late"])
     assert late[4:] == ["01/03/2026", "11/03/2026", "Hoàn thành quá hạn (10 ngày)"]
 
     overdue_table = [t for t in document.tables if t.rows[0].cells[0].text == "STT"][1]
     assert [c.text for c in overdue_table.rows[0].cells][-2:] == ["Số ngày quá hạn", "Trạng thái"]
     overdue = rows_of(overdue_table)
     assert len(overdue) == report["overdue_total"] == len(report["overdue"])
-    assert [row[1] for row in overdue] == [r["action_ref"] for r in report["overdue"]]
+    assert [row[1] for row in overdue] == [r["action"]["ref"] for r in report["overdue"]]
     assert [row[5] for row in overdue] == [str(r["days_overdue"]) for r in report["overdue"]]
     assert {row[6] for row in overdue} <= {label["vi"] for label in LABELS["status"].values()}  # labels, never codes
-    mine = next(row for row, r in zip(overdue, report["overdue"]) if r["assignment_id"] == worked["overdue"])
+    mine = next(row for row, r in zip(overdue, report["overdue"]) if r["id"] == worked["overdue"])
     assert mine[4] == "01/04/2026" and mine[6] == "Đang thực hiện"
     texts = [p.text for p in document.paragraphs]
     assert f"Trong kỳ có {report['backdated_facts']['count']} lần cập nhật trạng thái được ghi nhận lùi ngày" in "\n".join(texts)

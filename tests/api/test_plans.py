@@ -197,9 +197,10 @@ def test_import_json_creates_and_updates(client, session):
     doc["plan"]["code"] = "99-KH/HU"
     doc["plan"]["title"] = "Kế hoạch thử nghiệm"
     response = client.post("/api/v1/plans/import", data=_json_body(doc), content_type="application/json")
-    assert response.status_code == 200, response.get_json()
+    assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert body["plan_outcome"] == "created"
+    assert response.headers["Location"] == f"/api/v1/plans/{body['plan']['id']}"
     assert body["actions"]["created"] == 31  # 18 bullets, III.5.1.1, and 12 section IV duties
     doc["groups"][0]["title"] = "Tiêu đề mới"
     response = client.post("/api/v1/plans/import", data=_json_body(doc), content_type="application/json")

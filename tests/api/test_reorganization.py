@@ -160,7 +160,7 @@ def test_reports_as_of_each_day_partition_the_work(reform, client, auth, session
 
 def test_closed_units_are_not_ranked_after_they_closed(reform, client, auth, org):
     body = client.get("/api/v1/reports/scorecard", headers=auth("admin"), query_string={"year": 2026}).get_json()
-    ranked = {row["organization_id"] for row in body["rows"] if row["rank"] is not None}
+    ranked = {row["organization"]["id"] for row in body["rows"] if row["rank"] is not None}
     for code in ("DB-LUONGBANG", "DB-TOANTHANG", "HU-KD", "UBND-KD"):
         assert org[code] not in ranked, code
 

@@ -117,11 +117,11 @@ def test_overdue_report_rows(client, auth, known):
     response = client.get(f"/api/v1/reports/overdue?organization_id={known['root']}&include_descendants=true&{AS_OF}",
                           headers=auth("admin"))
     rows = response.get_json()
-    assert [(r["organization_code"], r["days_overdue"]) for r in rows] == [("T-ROOT", 2), ("T-B", 1)]
+    assert [(r["organization"]["code"], r["days_overdue"]) for r in rows] == [("T-ROOT", 2), ("T-B", 1)]
     first = rows[0]
-    assert first["plan_code"] == "1-KH/TEST" and first["group_number"] == 1 and first["group_title"] == "Nhóm một"
-    assert first["action_ref"] == "III.1.1" and first["parent_organization_name"] == "Huyện ủy Kim Động"
-    assert first["owner_name"] == "Người Y" and first["status"] == "submitted"
+    assert first["plan"]["code"] == "1-KH/TEST" and first["group"] == {"number": 1, "title": "Nhóm một"}
+    assert first["action"]["ref"] == "III.1.1" and first["parent_organization"]["name"] == "Huyện ủy Kim Động"
+    assert first["owner"]["full_name"] == "Người Y" and first["status"] == "submitted"
     assert response.headers["X-Pagination"]
 
 
@@ -133,7 +133,7 @@ def test_demo_overdue_list_as_of_2026_11_24(client, auth, session):
         if 'rel="next"' not in response.headers.get("Link", ""):
             break
         page += 1
-    refs = {(r["action_ref"], r["organization_code"], r["due_date"]) for r in rows}
+    refs = {(r["action"]["ref"], r["organization"]["code"], r["due_date"]) for r in rows}
     assert ("IV.2", "UBND-KD", "2025-03-31") in refs  # UBND's detailed plan, due 31/03/2025
     six_month_2026 = {(code) for ref, code, due in refs if ref == "IV.4.2" and due == "2026-06-09"}  # "trước ngày 10/6"
     reporters = set(session.scalars(
@@ -143,7 +143,7 @@ def test_demo_overdue_list_as_of_2026_11_24(client, auth, session):
     assert six_month_2026 == reporters and len(reporters) >= 15
     assert ("IV.2.1", "UBND-KD", "2026-06-09") in refs  # UBND's own six-month report
     assert rows == sorted(rows, key=lambda r: -r["days_overdue"])  # most overdue first
-    iv2 = next(r for r in rows if r["action_ref"] == "IV.2")
+    iv2 = next(r for r in rows if r["action"]["ref"] == "IV.2")
     assert iv2["days_overdue"] == (D - dt.date(2025, 3, 31)).days
 
 
@@ -212,7 +212,7 @@ def test_scorecard(client, auth, known, session):
                          media_type="application/pdf", original_name="a.pdf", uploaded_by_id=known["x"]))
     session.commit()
     body = client.get(f"/api/v1/reports/scorecard?year=2026&{AS_OF}", headers=auth("admin")).get_json()
-    rows = {r["organization_code"]: r for r in body["rows"]}
+    rows = {r["organization"]["code"]: r for r in body["rows"]}
     a, b, root = rows["T-A"], rows["T-B"], rows["T-ROOT"]
     assert (a["assigned"], a["completed_on_time"], a["completed_late"], a["overdue"]) == (3, 1, 1, 0)
     assert a["on_time_rate"] == 0.5 and a["average_days_late"] == 5.0 and a["evidence_rate"] == 0.5
@@ -232,7 +232,7 @@ def test_periodic_report(client, auth, session):
     assert report["own_report"]["state"] == "overdue" and report["own_report"]["action_ref"] == "IV.4.2"
     assert report["overdue_total"] == len(report["overdue"]) and report["list_limit"] == 1000
     assert report["own_report"]["due_date"] == "2026-06-09"
-    assert any(r["action_ref"] == "IV.4.2" and r["due_date"] == "2026-06-09" for r in report["overdue"])
+    assert any(r["action"]["ref"] == "IV.4.2" and r["due_date"] == "2026-06-09" for r in report["overdue"])
     # Submitted and approved before 10/06: on time.
     assignment = session.scalar(select(Assignment).join(Action).where(
         Assignment.organization_id == org.id, Action.ref == "IV.4.2", Assignment.cycle == 2026))
@@ -240,7 +240,7 @@ def test_periodic_report(client, auth, session):
     session.commit()
     report = client.get(f"/api/v1/reports/periodic?organization_id={org.id}&period=2026-H1", headers=officer).get_json()
     assert report["own_report"]["state"] == "on_time"
-    assert any(r["action_ref"] == "IV.4.2" for r in report["completed"])
+    assert any(r["action"]["ref"] == "IV.4.2" for r in report["completed"])
     annual = client.get(f"/api/v1/reports/periodic?organization_id={org.id}&period=2026", headers=officer).get_json()
     assert annual["own_report"]["action_ref"] == "IV.4.3" and annual["period"]["kind"] == "annual"
     workbook = client.get(f"/api/v1/reports/periodic?organization_id={org.id}&period=2026-H1&format=xlsx", headers=officer, buffered=True)
@@ -255,7 +255,7 @@ def test_attention(client, auth, session):
     client.post(f"/api/v1/assignments/{target}/extensions", headers=auth("canbo.noivu"),
                 json={"new_due_date": "2031-01-01", "reason": "Chờ kinh phí"})
     leader = client.get("/api/v1/reports/attention?as_of=2026-11-24", headers=auth("lanhdao.ubnd")).get_json()
-    assert target in [i["assignment_id"] for i in leader["awaiting_approval"]["items"]]
+    assert target in [i["id"] for i in leader["awaiting_approval"]["items"]]
     assert leader["extension_requests"]["count"] == 1
     assert leader["overdue"]["count"] > 0
     officer = client.get("/api/v1/reports/attention?as_of=2026-11-24", headers=auth("canbo.noivu")).get_json()
@@ -266,13 +266,13 @@ def test_attention(client, auth, session):
 
 def _row_codes(url: str, body) -> set[str]:
     if "overdue" in url:
-        return {r["organization_code"] for r in body}
+        return {r["organization"]["code"] for r in body}
     if "by=organization" in url:
         return {r["key"]["organization_code"] for r in body["rows"]}
     if "scorecard" in url:
-        return {r["organization_code"] for r in body["rows"]}
+        return {r["organization"]["code"] for r in body["rows"]}
     if "attention" in url:
-        return {i["organization_code"] for section in ("awaiting_approval", "returned", "overdue", "due_soon")
+        return {i["organization"]["code"] for section in ("awaiting_approval", "returned", "overdue", "due_soon")
                 for i in body[section]["items"]}
     return set()
 

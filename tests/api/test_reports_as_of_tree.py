@@ -114,9 +114,9 @@ def assert_adds_up(body: dict) -> None:
 
 
 def without_updates(value):
-    """A report without `last_updated_at`, the moment each assignment last changed (as of now, not as of the report's day)."""
+    """A report without `updated_at`, the moment each assignment last changed (as of now, not as of the report's day)."""
     if isinstance(value, dict):
-        return {key: without_updates(item) for key, item in value.items() if key != "last_updated_at"}
+        return {key: without_updates(item) for key, item in value.items() if key != "updated_at"}
     if isinstance(value, list):
         return [without_updates(item) for item in value]
     return value
@@ -155,7 +155,7 @@ def test_a_later_rename_and_move_leave_past_reports_unchanged(client, auth, unit
     assert overdue(client, admin, units, BEFORE) == past["overdue"]
     assert periodic(client, admin, units["root"], "2025-H1") == past["periodic"]
     assert periodic(client, admin, units["p2"], "2025-H1") == past["periodic_p2"]
-    names = {(r["organization_code"], r["organization_name"], r["parent_organization_name"]) for r in past["overdue"]}
+    names = {(r["organization"]["code"], r["organization"]["name"], r["parent_organization"]["name"]) for r in past["overdue"]}
     assert names == {("AT-A", "Phòng thử A", "Ban thử nghiệm"), ("AT-D", "Phòng thử D", "Ban thử nghiệm"),
                      ("AT-ROOT", "Ban thử nghiệm", "Huyện ủy Kim Động")}
 
@@ -173,15 +173,15 @@ def test_a_later_rename_and_move_leave_past_reports_unchanged(client, auth, unit
     assert all_rows["AT-P2"]["total"] == all_rows["AT-D"]["total"] == 2
     assert everything["totals"]["total"] == past["everything"]["totals"]["total"]
     today_overdue = get(client, admin, "overdue", organization_id=units["p2"], include_descendants="true", page_size=100)
-    assert {(r["organization_code"], r["parent_organization_name"]) for r in today_overdue} == {("AT-D", "Ban thử nghiệm hai")}
+    assert {(r["organization"]["code"], r["parent_organization"]["name"]) for r in today_overdue} == {("AT-D", "Ban thử nghiệm hai")}
     renamed = get(client, admin, "overdue", organization_id=units["a"], page_size=100)
-    assert {r["organization_name"] for r in renamed} == {"Phòng A (tên mới)"}
+    assert {r["organization"]["name"] for r in renamed} == {"Phòng A (tên mới)"}
     year = periodic(client, admin, units["p2"], "2026")
     assert year["summary"]["total"] == 2
-    assert {r["parent_organization_name"] for r in year["overdue"] + year["no_deadline"]} == {"Ban thử nghiệm hai"}
+    assert {r["parent_organization"]["name"] for r in year["overdue"] + year["no_deadline"]} == {"Ban thử nghiệm hai"}
     year_root = periodic(client, admin, units["root"], "2026")
     assert year_root["summary"]["total"] == 8
-    assert {r["organization_name"] for r in year_root["completed"] if r["organization_code"] == "AT-A"} == {"Phòng A (tên mới)"}
+    assert {r["organization"]["name"] for r in year_root["completed"] if r["organization"]["code"] == "AT-A"} == {"Phòng A (tên mới)"}
 
 
 def test_the_organisation_in_a_periodic_report_is_named_as_on_its_day(client, auth, units, work):
@@ -228,7 +228,7 @@ def test_a_merger_leaves_the_report_of_the_day_before_unchanged(client, auth, un
     assert "AT-S" not in rows
     assert own(rows["AT-A"]) == {"completed_on_time": 2, "overdue": 1, "in_progress_on_time": 1}
     assert own(rows["AT-B"]) == {"completed_on_time": 1, "completed_late": 1, "in_progress_on_time": 1}
-    assert {r["organization_code"] for r in before["overdue"]} == {"AT-A", "AT-D", "AT-ROOT"}
+    assert {r["organization"]["code"] for r in before["overdue"]} == {"AT-A", "AT-D", "AT-ROOT"}
 
 
 def test_after_a_merger_predecessors_and_successor_partition_the_work(client, auth, units, merged):
@@ -249,8 +249,8 @@ def test_after_a_merger_predecessors_and_successor_partition_the_work(client, au
     assert summary(client, admin, LATER)["totals"]["total"] == merged["before"]["everything"]["totals"]["total"]
     # The overdue list of the later day shows the open work at S.
     listed = overdue(client, admin, units, LATER)
-    assert sorted(r["organization_code"] for r in listed) == ["AT-D", "AT-ROOT", "AT-S", "AT-S", "AT-S"]
-    assert {r["parent_organization_name"] for r in listed if r["organization_code"] == "AT-S"} == {"Ban thử nghiệm"}
+    assert sorted(r["organization"]["code"] for r in listed) == ["AT-D", "AT-ROOT", "AT-S", "AT-S", "AT-S"]
+    assert {r["parent_organization"]["name"] for r in listed if r["organization"]["code"] == "AT-S"} == {"Ban thử nghiệm"}
     # S's own periodic report counts what it held; ROOT's counts all of it, once.
     year = periodic(client, admin, merged["s"], "2025")
     assert year["organization"]["name"] == "Phòng hợp nhất S" and year["summary"]["total"] == 3
@@ -262,7 +262,7 @@ def test_after_a_merger_predecessors_and_successor_partition_the_work(client, au
 def test_closed_units_are_not_ranked_for_a_year_after_they_closed(client, auth, units, merged, work):
     admin = auth("admin")
     year = get(client, admin, "scorecard", year=2026)
-    rows = {row["organization_code"]: row for row in year["rows"] if row["organization_code"].startswith("AT-")}
+    rows = {row["organization"]["code"]: row for row in year["rows"] if row["organization"]["code"].startswith("AT-")}
     assert set(rows) == {"AT-A", "AT-B", "AT-S"}
     for code in ("AT-A", "AT-B"):
         assert (rows[code]["rank"], rows[code]["closed"], rows[code]["assigned"]) == (None, True, 1), code
@@ -271,7 +271,7 @@ def test_closed_units_are_not_ranked_for_a_year_after_they_closed(client, auth, 
     assert ranks == sorted(ranks) and ranks[0] == 1
     assert all(row["rank"] is None for row in year["rows"][len(ranks):])  # the unranked come last
     # For 2025, the year A and B closed in, they are ranked.
-    past = {row["organization_code"]: row for row in get(client, admin, "scorecard", year=2025)["rows"]}
+    past = {row["organization"]["code"]: row for row in get(client, admin, "scorecard", year=2025)["rows"]}
     assert past["AT-A"]["closed"] is False and past["AT-A"]["rank"] is not None
     assert past["AT-S"]["assigned"] == 2  # A's open work due in 2025, held by S at the year's end
     for format in ("csv", "xlsx"):

@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import delete, select
 
+from tests.helpers import TODAY, clock_held_to
 from tracker.domain.classification import classify
 from tracker.models import Action, Assignment
 from tracker.services import tallies
 
 _refs = itertools.count(1)
 
-TODAY = dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+@pytest.fixture(autouse=True)
+def _today_held(app, monkeypatch):
+    """Dates here are computed from TODAY at collection; the app's day is held to it."""
+    monkeypatch.setitem(app.config, "CLOCK", clock_held_to(TODAY))
+
 FAR = "2031-01-01"
 SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -134,7 +139,7 @@ def test_periodic_totals_equal_lists_and_classes_partition_live_work(client, aut
         counts = {k: v for k, v in report["summary"]["counts"].items() if v}
         assert counts == expected, label
         assert report["summary"]["total"] == len(live)
-        listed = [r["assignment_id"] for name in ("completed", "overdue", "in_progress", "no_deadline") for r in report[name]]
+        listed = [r["id"] for name in ("completed", "overdue", "in_progress", "no_deadline") for r in report[name]]
         assert sorted(listed) == sorted(f[0] for f in live)
         for name in ("completed", "overdue", "in_progress", "no_deadline"):
             assert report[f"{name}_total"] == len(report[name])

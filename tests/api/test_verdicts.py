@@ -4,15 +4,19 @@ keep the day they happened (within limits, and counted), periodic reports add up
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 
-from tests.helpers import assert_problem
+from tests.helpers import TODAY, assert_problem, clock_held_to
 from tracker.api.reports import OWN_REPORT_LABELS
 from tracker.models import Action, Assignment, AssignmentEvent, Extension
 
-TODAY = dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+@pytest.fixture(autouse=True)
+def _today_held(app, monkeypatch):
+    """Dates here are computed from TODAY at collection; the app's day is held to it."""
+    monkeypatch.setitem(app.config, "CLOCK", clock_held_to(TODAY))
+
 
 
 def day(n: int) -> dt.date:
@@ -60,7 +64,7 @@ def test_extension_granted_after_approval_cannot_rewrite_the_verdict(client, aut
     after = get(client, leader, target)
     assert (after["classification"], after["due_date"], after["version"]) == ("completed_late", before["due_date"], before["version"])
     scorecard = client.get(f"/api/v1/reports/scorecard?year={day(-20).year}", headers=leader).get_json()
-    row = next(r for r in scorecard["rows"] if r["organization_code"] == "PNV-KD")
+    row = next(r for r in scorecard["rows"] if r["organization"]["code"] == "PNV-KD")
     assert row["completed_late"] >= 1
 
 
@@ -176,7 +180,7 @@ def assert_adds_up(report):
     assert report["overdue_total"] == len(report["overdue"]) == counts["overdue"]
     assert report["in_progress_total"] == len(report["in_progress"]) == counts["in_progress_on_time"]
     assert report["no_deadline_total"] == len(report["no_deadline"]) == counts["no_deadline"]
-    ids = [r["assignment_id"] for name in ("completed", "overdue", "in_progress", "no_deadline") for r in report[name]]
+    ids = [r["id"] for name in ("completed", "overdue", "in_progress", "no_deadline") for r in report[name]]
     assert len(ids) == len(set(ids)) == report["summary"]["total"]
 
 
@@ -277,7 +281,7 @@ def test_every_section_three_assignment_appears_in_the_district_report(client, a
     any periodic summary. Now the district's yearly report lists each live one exactly once."""
     report = periodic(client, auth("lanhdao.huyen"), org["HU-KD"], "2026")
     assert_adds_up(report)
-    listed = {row["assignment_id"] for name in ("completed", "overdue", "in_progress", "no_deadline") for row in report[name]}
+    listed = {row["id"] for name in ("completed", "overdue", "in_progress", "no_deadline") for row in report[name]}
     section_three = set(session.scalars(
         select(Assignment.id).join(Action, Action.id == Assignment.action_id)
         .where(Action.section == "III", Assignment.status != "cancelled", Assignment.cycle.in_([0, 2025, 2026]))))

@@ -293,7 +293,7 @@ def test_indicators_of_a_new_plan_via_the_api(client, session, demo_doc):
     demo_doc["plan"]["code"] = "CT-KH/HU"
     body = json.dumps(demo_doc, default=str, ensure_ascii=False)
     first = client.post("/api/v1/plans/import", data=body, content_type="application/json")
-    assert first.status_code == 200, first.get_data(as_text=True)
+    assert first.status_code == 201, first.get_data(as_text=True)  # a new plan: created, with its Location
     assert first.get_json()["indicators"] == {"created": 16, "updated": 0, "unchanged": 0}
     counts = row_counts()
     second = client.post("/api/v1/plans/import", data=body, content_type="application/json")

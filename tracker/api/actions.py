@@ -1,3 +1,4 @@
+from flask import url_for
 from flask.views import MethodView
 
 from tracker.api.security import current_principal, login_required
@@ -5,23 +6,24 @@ from tracker.extensions import db
 from tracker.schemas.assignment import ActionCreateSchema, ActionWriteSchema
 from tracker.schemas.plan import ActionSchema
 from tracker.services import clock, planning
-from tracker.web import Blueprint
+from tracker.web import LOCATION_HEADER, Blueprint
 
 URL_PREFIX = ""
 blp = Blueprint("actions", __name__, description="Nhiệm vụ: actions of a plan, and their finer splits")
 
 
+
 @blp.route("/plans/<int:plan_id>/actions", methods=["POST"])
 @login_required()
 @blp.arguments(ActionCreateSchema)
-@blp.response(201, ActionSchema)
+@blp.response(201, ActionSchema, headers=LOCATION_HEADER)
 @blp.alt_response(403, description="Only leaders of the issuing organisation, or admins")
 @blp.alt_response(409, description="The ref is taken")
 def create_action(data, plan_id):
     """Create an action, or split a bullet into a finer action (`parent_id`)"""
     action = planning.create_action(current_principal(), plan_id, data)
     db.session.commit()
-    return action
+    return action, 201, {"Location": url_for("actions.ActionDetail", action_id=action.id)}
 
 
 @blp.route("/actions/<int:action_id>")

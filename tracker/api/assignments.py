@@ -1,28 +1,74 @@
-from flask import current_app, request
+from flask import current_app, request, url_for
 from flask.views import MethodView
 
+from tracker import i18n
 from tracker.api.security import current_principal, login_required
+from tracker.errors import AppError, PreconditionFailed, PreconditionRequired, handle_app_error, localized_errors, request_language
 from tracker.extensions import db
 from tracker.schemas.assignment import (
     AsOfSchema, AssignmentCreateSchema, AssignmentPatchSchema, AssignmentQuerySchema, AssignmentSchema, BulkAssignSchema,
-    BulkResultSchema, BulkTransitionSchema, EventSchema, ExtensionDecisionSchema, ExtensionRequestSchema, ExtensionSchema,
-    TransitionSchema,
+    BulkResultSchema, BulkTransitionSchema, CreatedAssignmentSchema, EventSchema, ExtensionDecisionSchema, ExtensionRequestSchema,
+    ExtensionSchema, TransitionSchema,
 )
 from tracker.services import assignments, clock, planning, tallies, workflow
 from tracker.services.pagination import CURSOR_HEADERS, SQLPage, cursor_paging
-from tracker.web import Blueprint
+from tracker.web import LOCATION_HEADER, Blueprint, representation_etag, versioned_etag
 
 URL_PREFIX = "/assignments"
 blp = Blueprint("assignments", __name__, description="Phân công: assignments, limited to the caller's scope")
 
 
 def _summary(results: list[dict]) -> dict:
+    """Counts and results; each failed item's messages in the language asked for, as a problem's."""
+    language = request_language()
+    for result in results:
+        if result.get("detail"):
+            result["detail"] = i18n.localize(result["detail"], language)
+        if result.get("errors"):
+            result["errors"] = localized_errors(result["errors"], language)
     failed = sum(1 for r in results if r["status"] >= 400)
     return {"succeeded": len(results) - failed, "failed": failed, "results": results}
 
 
 def _with_etag(classified: assignments.Classified):
-    return classified, 200, {"ETag": f'"{classified.etag}"'}
+    """The answer with the assignment's version tag; a GET completes it with a digest of the body."""
+    return classified, 200, versioned_etag(classified.etag)
+
+
+def _detail(assignment, as_of) -> assignments.Classified:
+    """The assignment as its GET shows it to the caller."""
+    return assignments.for_caller(current_principal(), [assignment], as_of)[0]
+
+
+def _precondition_problem(error: AppError):
+    """A 412 or 428 of If-Match names in `etag` the tag a GET of the assignment gives now (version
+    and digest), the very value of that GET's ETag header."""
+    assignment = getattr(error, "assignment", None)
+    if assignment is not None:
+        shown = current_app.json.response(AssignmentSchema().dump(_detail(assignment, clock.today())))
+        error.extra["etag"] = representation_etag(assignments.etag_of(assignment), shown)
+    return handle_app_error(error)
+
+
+blp.register_error_handler(PreconditionFailed, _precondition_problem)
+blp.register_error_handler(PreconditionRequired, _precondition_problem)
+
+ETAG_HEADER = {"ETag": {"schema": {"type": "string"}, "description": (
+    "`\"<id>.<version>.<digest>\"`: send it back in If-Match to change the assignment (only its "
+    "`<id>.<version>` part is compared, so it stays good until someone changes the assignment), or in "
+    "If-None-Match to get a 304 while the answer is byte-identical (the digest covers the whole body, "
+    "which also changes with the day, `as_of`, the caller and what they may do)")}}
+
+
+def _location(assignment_id: int) -> str:
+    return url_for("assignments.AssignmentDetail", assignment_id=assignment_id)
+
+
+CHANGED_ETAG_HEADER = {"ETag": {"schema": {"type": "string"}, "description": (
+    "The new version tag `\"<id>.<version>\"`: send it in If-Match for the next change")}}
+CREATED_HEADERS = {**LOCATION_HEADER, "ETag": {"schema": {"type": "string"}, "description": (
+    "When one assignment is created: its version tag `\"<id>.<version>\"`, good for If-Match as a GET's ETag is "
+    "(a GET's adds a digest of its body)")}}
 
 
 @blp.route("")
@@ -52,19 +98,28 @@ class Assignments(MethodView):
         # The total from the maintained tallies when they can answer exactly, else one COUNT.
         page = SQLPage(stmt, pagination_parameters, count=lambda: tallies.total(principal, as_of=as_of, **filters),
                        ordering=args["sort"], cursor=cursor)
-        return [assignments.Classified(a, as_of) for a in page.items], page.headers
+        return assignments.for_caller(principal, page.items, as_of), page.headers
 
     @login_required()
     @blp.arguments(AssignmentCreateSchema)
-    @blp.response(201, AssignmentSchema(many=True))
+    @blp.response(201, CreatedAssignmentSchema(many=True), headers=CREATED_HEADERS)
     @blp.alt_response(403, description="Not a leader over this organisation")
     @blp.alt_response(409, description="Already assigned (`assignment.exists`)")
     def post(self, data):
-        """Assign an action to one organisation (a yearly action: one assignment per year)"""
+        """Assign an action to one organisation (a yearly action: one assignment per year)
+
+        Always a list of the assignments created, each with its `location`. A one-off action creates
+        one: the `Location` and `ETag` headers then name it; a yearly action creates one per year
+        (then no such headers: each item's `location` names it)."""
         today = clock.today()
         created = planning.assign(current_principal(), data, today=today)
+        # Read before the commit: a change that is saved is answered as saved, even if the
+        # database goes away right after (the outage tests).
+        shown = assignments.for_caller(current_principal(), created, today)
         db.session.commit()
-        return [assignments.Classified(a, today) for a in created]
+        if len(shown) != 1:
+            return shown, 201
+        return shown, 201, {"Location": _location(shown[0].id), **versioned_etag(shown[0].etag)}
 
 
 @blp.route("/bulk", methods=["POST"])
@@ -72,9 +127,17 @@ class Assignments(MethodView):
 @blp.arguments(BulkAssignSchema)
 @blp.response(200, BulkResultSchema)
 def bulk_assign(data):
-    """Assign one action to many organisations in one request: a result per organisation"""
+    """Assign one action to many organisations in one request: a result per organisation
+
+    Each organisation's result is `status` 201 with the `assignment_ids` created and their
+    `locations`, or the error's status, `code` and `detail` (and `errors` for a bad field, e.g. an
+    unknown organisation); the organisations that succeed are assigned, the others not."""
     results = planning.bulk_assign(current_principal(), data, today=clock.today())
     db.session.commit()
+    for result in results:
+        if result["status"] < 400:
+            result["status"] = 201
+            result["locations"] = [_location(assignment_id) for assignment_id in result["assignment_ids"]]
     return _summary(results)
 
 
@@ -94,37 +157,47 @@ def bulk_transition(data):
 class AssignmentDetail(MethodView):
     @login_required()
     @blp.arguments(AsOfSchema, location="query")
-    @blp.response(200, AssignmentSchema, headers={"ETag": {"schema": {"type": "string"}, "description": "Send it back in If-Match"}})
+    @blp.response(200, AssignmentSchema, headers=ETAG_HEADER)
     @blp.alt_response(404, description="No such assignment in the caller's scope")
     def get(self, args, assignment_id):
-        """One assignment (404 outside the caller's scope), with its ETag"""
+        """One assignment (404 outside the caller's scope), with its ETag
+
+        The ETag `"<id>.<version>.<digest>"` serves both conditional requests: If-Match (PATCH,
+        transitions) compares only the version part, If-None-Match compares the whole tag and
+        answers 304 without a body only when this answer would be byte-identical. An answer of
+        PATCH or of a transition carries the bare version tag `"<id>.<version>"`: good for
+        If-Match, never a match for If-None-Match."""
         as_of = args.get("as_of") or clock.today()
-        return _with_etag(assignments.Classified(assignments.get_assignment(current_principal(), assignment_id), as_of))
+        return _with_etag(_detail(assignments.get_assignment(current_principal(), assignment_id), as_of))
 
     @login_required()
     @blp.arguments(AssignmentPatchSchema)
-    @blp.response(200, AssignmentSchema)
+    @blp.response(200, AssignmentSchema, headers=CHANGED_ETAG_HEADER)
     @blp.alt_response(403, description="Leaders change owner and due date; assigned officers progress and note")
     @blp.alt_response(412, description="Stale: the If-Match ETag is not the current one (`assignment.stale`)")
     @blp.alt_response(428, description="If-Match is required (`assignment.precondition_required`)")
-    @blp.doc(parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}])
+    @blp.doc(parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
+                          "description": "The ETag of the assignment as last read (GET, or the answer of a change)"}])
     def patch(self, data, assignment_id):
         """Change owner, due date, progress or note; needs If-Match with the current ETag"""
         principal = current_principal()
         assignment = assignments.get_assignment(principal, assignment_id)
         assignments.check_version(assignment, request.if_match, required=True)
         assignments.update(principal, assignment, data)
+        shown = _detail(assignment, clock.today())  # read before the commit, as for a create
         db.session.commit()
-        return _with_etag(assignments.Classified(assignment, clock.today()))
+        return _with_etag(shown)
 
 
 @blp.route("/<int:assignment_id>/transitions", methods=["POST"])
 @login_required()
 @blp.arguments(TransitionSchema)
-@blp.response(200, AssignmentSchema)
+@blp.response(200, AssignmentSchema, headers=CHANGED_ETAG_HEADER)
 @blp.alt_response(403, description="Read-only access")
 @blp.alt_response(409, description="Not allowed from the current status (`assignment.invalid_transition`, with `allowed`), or evidence missing")
-@blp.alt_response(412, description="If-Match given and stale")
+@blp.alt_response(412, description="If-Match given and stale (`assignment.stale`, with the current `etag`)")
+@blp.doc(parameters=[{"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
+                      "description": "Optional: the ETag of the assignment as last read; the move is refused (412) if it changed since"}])
 def transition(data, assignment_id):
     """Move the assignment: start, submit, approve, return, block, resume, cancel.
 
@@ -135,8 +208,9 @@ def transition(data, assignment_id):
     assignment = workflow.transition(current_principal(), assignment_id, data["to"], today=clock.today(),
                                      note=data.get("note"), progress=data.get("progress"), if_match=request.if_match,
                                      effective_on=data.get("effective_on"), backdate_max_days=current_app.config["BACKDATE_MAX_DAYS"])
+    shown = _detail(assignment, clock.today())  # read before the commit, as for a create
     db.session.commit()
-    return _with_etag(assignments.Classified(assignment, clock.today()))
+    return _with_etag(shown)
 
 
 @blp.route("/<int:assignment_id>/history")
@@ -159,14 +233,24 @@ class Extensions(MethodView):
 
     @login_required()
     @blp.arguments(ExtensionRequestSchema)
-    @blp.response(201, ExtensionSchema)
+    @blp.response(201, ExtensionSchema, headers=LOCATION_HEADER)
     @blp.alt_response(409, description="A request is already pending, or the assignment is closed")
     def post(self, data, assignment_id):
         """Ask for a later due date, with a reason"""
         extension = workflow.request_extension(current_principal(), assignment_id, data["new_due_date"], data["reason"],
                                                today=clock.today())
         db.session.commit()
-        return extension
+        return extension, 201, {"Location": url_for("assignments.extension_detail", assignment_id=assignment_id,
+                                                    extension_id=extension.id)}
+
+
+@blp.route("/<int:assignment_id>/extensions/<int:extension_id>")
+@login_required()
+@blp.response(200, ExtensionSchema)
+@blp.alt_response(404, description="No such assignment in the caller's scope, or no such request of it (`extension.not_found`)")
+def extension_detail(assignment_id, extension_id):
+    """One extension request of the assignment"""
+    return workflow.get_extension(current_principal(), assignment_id, extension_id)
 
 
 @blp.route("/<int:assignment_id>/extensions/<int:extension_id>/decision", methods=["POST"])

@@ -1,4 +1,4 @@
-from flask import request
+from flask import request, url_for
 from flask.views import MethodView
 from flask_jwt_extended import current_user
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
@@ -13,7 +13,7 @@ from tracker.schemas.measurement import (
 )
 from tracker.services import clock, evidence, measurements
 from tracker.services.pagination import SQLPage
-from tracker.web import Blueprint, accepts
+from tracker.web import LOCATION_HEADER, Blueprint, accepts
 
 # The measurements live under /indicators/{id}; their evidence downloads under /measurement-evidence.
 URL_PREFIX = ""
@@ -33,7 +33,7 @@ class Measurements(MethodView):
 
     @login_required()
     @blp.arguments(MeasurementCreateSchema)
-    @blp.response(201, MeasurementSchema)
+    @blp.response(201, MeasurementSchema, headers=LOCATION_HEADER)
     @blp.alt_response(403, description="Not an officer of the unit, a leader over it or an admin (`measurement.forbidden`)")
     @blp.alt_response(404, description="No such indicator in the caller's scope (`indicator.not_found`)")
     @blp.alt_response(422, description="A bad value: `measurement.wrong_value_kind`, `measurement.value_required`, "
@@ -44,7 +44,8 @@ class Measurements(MethodView):
         """Record a measurement (submitted); a correction is a new measurement naming the one it corrects"""
         measurement = measurements.record(current_principal(), indicator_id, data, today=clock.today())
         db.session.commit()
-        return measurement
+        return measurement, 201, {"Location": url_for("measurements.measurement_detail", indicator_id=indicator_id,
+                                                      measurement_id=measurement.id)}
 
 
 @blp.route("/indicators/<int:indicator_id>/measurements/<int:measurement_id>")
@@ -74,7 +75,8 @@ def decide(data, indicator_id, measurement_id):
 @login_required()
 @accepts("multipart/form-data")
 @blp.doc(requestBody=UPLOAD_BODY)
-@blp.response(201, MeasurementEvidenceSchema)
+@blp.response(201, MeasurementEvidenceSchema, headers={"Location": {"schema": {"type": "string"}, "description": (
+    "The file's URL (measurement evidence has no other: its metadata is in the measurement)")}})
 @blp.alt_response(403, description="Read-only access to this measurement")
 @blp.alt_response(404, description="No such measurement in the caller's scope")
 @blp.alt_response(409, description="The measurement was already decided (`measurement.already_decided`)")
@@ -94,7 +96,8 @@ def upload_evidence(indicator_id, measurement_id):
                          code="request.incomplete_body") from None
     staged = upload.stream if upload is not None else None
     result = measurements.add_evidence(measurement, staged, upload.filename if upload else None, current_user.id)
-    return evidence.commit_upload(result)
+    created = evidence.commit_upload(result)
+    return created, 201, {"Location": url_for("measurements.evidence_content", evidence_id=created.id)}
 
 
 @blp.route("/measurement-evidence/<int:evidence_id>/content")

@@ -1,3 +1,4 @@
+from flask import url_for
 from flask.views import MethodView
 
 from tracker.api.security import admin_required, current_principal, login_required
@@ -8,7 +9,7 @@ from tracker.schemas.organization import (
 )
 from tracker.services import clock, org_tree, organizations, reorganization
 from tracker.services.pagination import RowPage, SQLPage
-from tracker.web import Blueprint
+from tracker.web import LOCATION_HEADER, Blueprint
 
 URL_PREFIX = "/organizations"
 blp = Blueprint("organizations", __name__, description="Cơ quan, đơn vị: the organisation tree, dated reorganisations and lineage")
@@ -26,13 +27,13 @@ class Organizations(MethodView):
 
     @admin_required
     @blp.arguments(OrganizationCreateSchema)
-    @blp.response(201, OrganizationSchema)
+    @blp.response(201, OrganizationSchema, headers=LOCATION_HEADER)
     @blp.alt_response(409, description="Code taken")
     def post(self, data):
         """Create an organisation"""
         org = organizations.create_organization(data)
         db.session.commit()
-        return org
+        return org, 201, {"Location": url_for("organizations.OrganizationDetail", org_id=org.id)}
 
 
 @blp.route("/<int:org_id>")
@@ -93,13 +94,13 @@ class Reorganizations(MethodView):
 
     @admin_required
     @blp.arguments(ReorganizationCreateSchema)
-    @blp.response(201, ReorganizationSchema)
+    @blp.response(201, ReorganizationSchema, headers=LOCATION_HEADER)
     @blp.alt_response(409, description="A unit is closed, or a later change of it is recorded")
     def post(self, data):
         """Record a dated reorganisation: merge, split, rename, move or close. Open work passes to successors; past reports keep the old tree"""
         found = reorganization.reorganize(current_principal(), data, today=clock.today())
         db.session.commit()
-        return found
+        return found, 201, {"Location": url_for("organizations.reorganization_detail", reorganization_id=found.id)}
 
 
 @blp.route("/reorganizations/<int:reorganization_id>")

@@ -1,4 +1,4 @@
-from flask import request
+from flask import request, url_for
 from flask.views import MethodView
 
 from tracker.api.security import admin_required, login_required
@@ -49,14 +49,18 @@ class PlanImport(MethodView):
     @admin_required
     @accepts("application/json", *YAML_TYPES)
     @blp.doc(requestBody=_IMPORT_BODY)
-    @blp.response(200, ImportResultSchema)
+    @blp.response(200, ImportResultSchema, description="The plan was updated, or was already as the file says")
+    @blp.alt_response(201, schema=ImportResultSchema, description="A new plan was created (`plan_outcome: created`)",
+                      headers={"Location": {"schema": {"type": "string"}, "description": "The new plan's URL"}}, success=True)
     @blp.alt_response(413, description="Larger than 5 MiB")
     @blp.alt_response(422, description="The file is invalid; `errors` names each field path")
     def post(self):
-        """Import or update a whole plan, all-or-nothing"""
+        """Import or update a whole plan, all-or-nothing: 201 with `Location` when it creates the plan, else 200"""
         fmt = "yaml" if request.mimetype in YAML_TYPES else "json"
         request.max_content_length = plan_import.MAX_FILE_BYTES  # refused before it is read
         doc = plan_import.validate_plan_file(plan_import.parse_plan_file(request.get_data(cache=False), fmt))
         result = plan_import.import_plan(doc)
         db.session.commit()
+        if result.plan_outcome == "created":
+            return result, 201, {"Location": url_for("plans.PlanDetail", plan_id=result.plan.id)}
         return result

@@ -14,7 +14,7 @@ from tracker.api.exports import Column, Sheet, export_filename, export_response,
 from tracker.api.security import current_principal, login_required
 from tracker.documents import docx_report, labels
 from tracker.documents import responsibility as responsibility_document
-from tracker.domain.classification import LABELS as CLASS_LABELS, TaskClass
+from tracker.domain.classification import LABELS as CLASS_LABELS, TaskClass, classify
 from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.schemas.report import (
@@ -119,6 +119,14 @@ EXTENSION_COLUMNS = [
 ]
 
 
+def _classified(rows: list[dict], as_of: dt.date) -> list[dict]:
+    """JSON rows with their class as of `as_of`, as /assignments gives it (the sheets have no such column)."""
+    for row in rows:
+        found = classify(row["status"], row["due_date"], row["completed_on"], as_of)
+        row["classification"] = found.value if found else None
+    return rows
+
+
 def _count_rows(rows: list[dict]) -> list[dict]:
     return [{**row, **row["counts"]} for row in rows]
 
@@ -173,14 +181,15 @@ def overdue(args, pagination_parameters):
     stmt = reports.overdue_query(current_principal(), as_of=as_of, **args)
     if fmt != "json":
         pagination_parameters.item_count = 0  # an export is not paged; the attachment holds every row
-        # The action's full text is in the JSON rows, not in the sheet: not fetched for 400,000 rows.
-        sheet = Sheet("Quá hạn", ROW_COLUMNS, reports.iter_rows(reports.without_columns(stmt, "action_text"), as_of))
+        # Only what the sheet shows (and what its computed columns are made from) is fetched.
+        needed = {column.key for column in ROW_COLUMNS} | {"due_date", "original_due_date"}
+        sheet = Sheet("Quá hạn", ROW_COLUMNS, reports.iter_rows(reports.only_columns(stmt, needed), as_of))
         return export_response(fmt, "nhiem-vu-qua-han", "Danh sách nhiệm vụ chưa hoàn thành, quá hạn", as_of, [sheet])
     principal = current_principal()
     # Tallies hold the current holders: they answer for today and later (the tree of an earlier day may differ).
     count = (lambda: tallies.total(principal, as_of=as_of, classification="overdue", **args)) if as_of >= clock.today() else None
     page = RowPage(stmt, pagination_parameters, count=count, ordering="overdue", cursor=cursor)
-    return [reports.overdue_row(row, as_of) for row in page.items], page.headers
+    return _classified([reports.overdue_row(row, as_of) for row in page.items], as_of), page.headers
 
 
 def _summary_document(args: dict) -> tuple[dict, str, str, dt.date]:
@@ -254,7 +263,9 @@ def summary(args):
     if fmt != "json":
         return export_response(fmt, name, title, as_of, _summary_sheets(result))
     if since is not None:
-        result["changes_since_snapshot"] = snapshots.summary_changes(current_principal(), since, result, args)
+        ids = args.get("organization_id") or []  # a snapshot is of one organisation: compared with that one alone
+        result["changes_since_snapshot"] = snapshots.summary_changes(
+            current_principal(), since, result, {**args, "organization_id": ids[0] if len(ids) == 1 else ids or None})
     return result if paging is None else _paged(result, paging, len(result["rows"]))
 
 
@@ -410,6 +421,8 @@ def attention(args):
             Sheet("Sắp đến hạn", ROW_COLUMNS, result["due_soon"]["items"]),
         ]
         return export_response(args["format"], "viec-can-xu-ly", "Việc cần xử lý", today, sheets)
+    for section in ("awaiting_approval", "returned", "overdue", "due_soon"):
+        _classified(result[section]["items"], today)
     return result
 
 
@@ -457,6 +470,11 @@ _SNAPSHOT_DOC = {
                        "of these bytes. A summary, or a periodic report published before Word documents were kept, has no "
                        "DOCX: 404 `snapshot.format_unavailable`.",
         "content": {
+            "application/json": {"schema": {
+                "type": "object", "required": ["snapshot", "report"],
+                "properties": {"snapshot": {"type": "object", "description": "What was published: kind, parameters, when, by whom"},
+                               "report": {"type": "object", "description": "The report as its JSON format gave it then "
+                                                                           "(a Summary or a Periodic report)"}}}},
             "text/csv": {"schema": {"type": "string"}},
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string", "format": "binary"}},
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {"schema": {"type": "string", "format": "binary"}},

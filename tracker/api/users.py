@@ -1,3 +1,4 @@
+from flask import url_for
 from flask.views import MethodView
 
 from tracker.api.security import admin_required
@@ -5,7 +6,7 @@ from tracker.extensions import db
 from tracker.schemas.user import UserQuerySchema, UserSchema, UserUpdateSchema
 from tracker.services import users
 from tracker.services.pagination import SQLPage
-from tracker.web import Blueprint
+from tracker.web import LOCATION_HEADER, Blueprint
 
 URL_PREFIX = "/users"
 blp = Blueprint("users", __name__, description="Người dùng: user administration (admins only)")
@@ -23,13 +24,13 @@ class Users(MethodView):
 
     @admin_required
     @blp.arguments(UserSchema)
-    @blp.response(201, UserSchema)
+    @blp.response(201, UserSchema, headers=LOCATION_HEADER)
     @blp.alt_response(409, description="Username taken")
     def post(self, data):
         """Create a user with memberships"""
         user = users.create_user(data)
         db.session.commit()
-        return user
+        return user, 201, {"Location": url_for("users.UserDetail", user_id=user.id)}
 
 
 @blp.route("/<int:user_id>")

@@ -48,8 +48,9 @@ class LocalTime:
         self._offsets: dict[int, dt.timedelta | None] = {}
 
     def __call__(self, moment: dt.datetime) -> dt.datetime:
-        if moment.tzinfo is not None:
-            moment = (moment if moment.tzinfo is dt.UTC else moment.astimezone(dt.UTC)).replace(tzinfo=None)
+        if moment.tzinfo is not None:  # to naive UTC by its own offset (the driver's UTC is not dt.UTC)
+            offset = moment.utcoffset()
+            moment = moment.replace(tzinfo=None) - offset if offset else moment.replace(tzinfo=None)
         day = moment.toordinal()
         if day not in self._offsets:
             start = dt.datetime.combine(moment.date(), dt.time(), dt.UTC)

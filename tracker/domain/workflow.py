@@ -53,6 +53,55 @@ def find_move(source: str, target: str, capacities: set[Actor]) -> Move | None:
     return next((move for move in allowed_moves(source, capacities) if move.target == target), None)
 
 
+def needs_evidence(target: str, requires_evidence: bool) -> bool:
+    """Work whose action requires evidence is submitted only with at least one file not withdrawn."""
+    return target == Status.SUBMITTED and requires_evidence
+
+
+def evidence_missing(target: str, requires_evidence: bool, evidence_count: int) -> bool:
+    return needs_evidence(target, requires_evidence) and evidence_count == 0
+
+
+def available_moves(source: str, capacities: set[Actor], *, requires_evidence: bool, evidence_count: int) -> list[Move]:
+    """The moves this caller can make now: those open to them, less a submission still missing its evidence."""
+    return [move for move in allowed_moves(source, capacities)
+            if not evidence_missing(move.target, requires_evidence, evidence_count)]
+
+
+# Statuses from which the work moves no more: nothing of it is changed.
+CLOSED = (Status.COMPLETED, Status.CANCELLED)
+
+# Who changes which field of an assignment (PATCH): leaders its owner and due date (an officer asks
+# for an extension instead), the organisation's officers its progress and note.
+FIELD_EDITORS: dict[str, Actor] = {
+    "owner_id": Actor.APPROVER,
+    "due_date": Actor.APPROVER,
+    "progress": Actor.CONTRIBUTOR,
+    "note": Actor.CONTRIBUTOR,
+}
+
+
+def fields_open_to(capacities: set[Actor]) -> list[str]:
+    """The fields a caller with these capacities may change on open work, in FIELD_EDITORS' order."""
+    return [name for name, actor in FIELD_EDITORS.items() if actor in capacities]
+
+
+def editable_fields(source: str, capacities: set[Actor]) -> list[str]:
+    """The fields the caller may change now: none once the work is closed."""
+    return [] if source in CLOSED else fields_open_to(capacities)
+
+
+# Where the work is back with the organisation after a return: out of `submitted` only a return
+# leads to these, so from them no submission has been made since the latest return.
+BACK_AFTER_RETURN = (Status.RETURNED, Status.IN_PROGRESS, Status.BLOCKED)
+
+
+def shows_return_reason(source: str) -> bool:
+    """Whether the latest return's reason still speaks of the work in this status (not once it is
+    submitted again, approved or cancelled)."""
+    return source in BACK_AFTER_RETURN
+
+
 def capacities(*, contributor: bool, approver: bool) -> set[Actor]:
     found = set()
     if contributor:

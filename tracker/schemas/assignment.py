@@ -1,11 +1,13 @@
 import marshmallow as ma
+from flask import url_for
 from marshmallow import fields, validate
 
-from tracker.schemas.common import DateTime, Id, PersonSchema, printable, single_line
+from tracker.schemas.common import DateTime, Id, MultiValue, PersonSchema, printable, required_when, single_line
 
 from tracker.domain.classification import TaskClass
 from tracker.domain.plans import BOUNDS, REPORT_PERIODS
 from tracker.domain.vocabulary import AssignmentRole, Status
+from tracker.domain.workflow import FIELD_EDITORS, MOVES
 from tracker.schemas.plan_file import RecurrenceSchema as RecurrenceFileSchema
 from tracker.services.assignments import SORTS
 
@@ -42,11 +44,24 @@ class OwnerSchema(ma.Schema):
     email = fields.String(allow_none=True)
 
 
+class PendingExtensionSchema(ma.Schema):
+    id = fields.Integer(metadata={"description": "Decide it at /assignments/{id}/extensions/{extension_id}/decision"})
+    previous_due_date = fields.Date(allow_none=True, metadata={"description": "The due date it would move"})
+    new_due_date = fields.Date(metadata={"description": "The due date asked for"})
+    reason = fields.String()
+    requested_after_due = fields.Boolean(metadata={"description": "Asked after the due date it would move"})
+    requested_at = DateTime()
+    requested_by = fields.Nested(PersonSchema)
+
+
 class AssignmentSchema(ma.Schema):
+    """An assignment, the same wherever it appears (the reports' rows use the same objects and names)."""
+
     id = fields.Integer()
     action = fields.Nested(ActionRefSchema)
     organization = fields.Nested(OrganizationRefSchema)
-    role = fields.String(metadata={"description": "lead (chủ trì) or coordinating (phối hợp)"})
+    role = fields.String(validate=validate.OneOf([r.value for r in AssignmentRole]),
+                         metadata={"description": "lead (chủ trì) or coordinating (phối hợp)"})
     cycle = fields.Integer(metadata={"description": "0 for a one-off action, else the year of a yearly duty"})
     owner = fields.Nested(OwnerSchema, allow_none=True)
     assigned_on = fields.Date(allow_none=True, metadata={"description": "The day the work was given (the plan's issue date for work imported with it)"})
@@ -55,29 +70,54 @@ class AssignmentSchema(ma.Schema):
     due_text = fields.String(attribute="action.due_text", allow_none=True, metadata={
         "description": "The deadline as the plan words it, e.g. \"trước ngày 10/6\" (due_date 09/06 then)"})
     extended = fields.Boolean(metadata={"description": "The due date differs from the original one"})
-    status = fields.String()
+    status = fields.String(validate=validate.OneOf(_STATUSES))
     progress = fields.Integer()
     note = fields.String(allow_none=True)
     submitted_on = fields.Date(allow_none=True)
     completed_on = fields.Date(allow_none=True, metadata={"description": "The date of the approved submission"})
-    classification = fields.String(allow_none=True, metadata={"description": "As of `as_of`; null when cancelled"})
+    classification = fields.String(allow_none=True, validate=validate.OneOf([c.value for c in TaskClass]),
+                                   metadata={"description": "As of `as_of`; null when cancelled"})
     due_soon = fields.Boolean()
     days_overdue = fields.Integer()
     as_of = fields.Date()
     version = fields.Integer()
     updated_at = DateTime()
+    # For the caller, now: what a screen shows and which buttons it offers.
+    allowed_transitions = fields.List(fields.String(validate=validate.OneOf(_STATUSES)), metadata={
+        "description": "The statuses this caller may move the assignment to now (POST .../transitions `to`), by the rules the "
+                       "move itself is checked against: empty for a viewer, for closed work and for work of a closed "
+                       "organisation. `returned`, `blocked` and `cancelled` need a `note`; `submitted` is left out while the "
+                       "action requires evidence and none is uploaded (see `evidence_count`)"})
+    editable_fields = fields.List(fields.String(validate=validate.OneOf(list(FIELD_EDITORS))), metadata={
+        "description": "The PATCH fields this caller may change now: leaders over the organisation (and admins) `owner_id` "
+                       "and `due_date`, its officers (and leaders and admins) `progress` and `note`; empty for a viewer and "
+                       "once the work is completed or cancelled"})
+    last_return_reason = fields.String(allow_none=True, metadata={
+        "description": "Why the latest submission was returned (the leader's note), while the work is back with the "
+                       "organisation (returned, or in progress or blocked after the return); null once it is submitted "
+                       "again, completed or cancelled, and when it was never returned. Every return stays in /history"})
+    pending_extension = fields.Nested(PendingExtensionSchema, allow_none=True, metadata={
+        "description": "The extension request awaiting a leader's decision, or null"})
+    evidence_count = fields.Integer(metadata={"description": "Evidence files not withdrawn"})
+
+
+class CreatedAssignmentSchema(AssignmentSchema):
+    location = fields.Function(lambda a: url_for("assignments.AssignmentDetail", assignment_id=a.id), metadata={
+        "description": "The assignment's URL (GET, PATCH with its ETag)", "returns": fields.String()})
 
 
 class AssignmentQuerySchema(ma.Schema):
-    organization_id = Id()
-    include_descendants = fields.Boolean(load_default=False, metadata={"description": "With organization_id: its whole subtree"})
-    plan_id = Id()
-    group = fields.Integer(validate=validate.Range(1, 99), metadata={"description": "Task group number"})
-    action_id = Id(metadata={"description": "The action, or actions split from it"})
-    role = fields.String(validate=validate.OneOf(_ROLES))
-    status = fields.String(validate=validate.OneOf(_STATUSES))
-    classification = fields.String(validate=validate.OneOf([c.value for c in TaskClass]))
-    owner_id = Id()
+    organization_id = MultiValue(Id(), metadata={"description": "The organisation holding the work"})
+    include_descendants = fields.Boolean(load_default=False, metadata={
+        "description": "With organization_id: its whole subtree (several: the union of their subtrees)"})
+    plan_id = MultiValue(Id())
+    group = MultiValue(fields.Integer(validate=validate.Range(1, 99)), metadata={"description": "Task group number"})
+    action_id = MultiValue(Id(), metadata={"description": "The action, or actions split from it"})
+    role = MultiValue(fields.String(validate=validate.OneOf(_ROLES)))
+    status = MultiValue(fields.String(validate=validate.OneOf(_STATUSES)))
+    classification = MultiValue(fields.String(validate=validate.OneOf([c.value for c in TaskClass])), metadata={
+        "description": "The class as of `as_of`"})
+    owner_id = MultiValue(Id())
     due_from = fields.Date()
     due_to = fields.Date()
     q = fields.String(validate=[validate.Length(min=1, max=200), single_line], metadata={"description": "Accent-insensitive search: action text, organisation, note"})
@@ -112,17 +152,25 @@ class BulkAssignSchema(ma.Schema):
 
 
 class ItemResultSchema(ma.Schema):
-    index = fields.Integer()
-    status = fields.Integer(metadata={"description": "HTTP-like status of this item: 200, or the error's status"})
-    code = fields.String(metadata={"description": "The error's code, when it failed"})
-    detail = fields.String()
-    organization_id = Id()
-    assignment_id = Id()
-    assignment_ids = fields.List(fields.Integer())
-    new_status = fields.String()
-    version = fields.Integer()
-    allowed = fields.List(fields.String())
-    current = fields.String()
+    index = fields.Integer(metadata={"description": "The item's position in the request, from 0"})
+    status = fields.Integer(metadata={"description": "HTTP-like status of this item: 201 for an assignment created, 200 for "
+                                                     "a transition made, or the error's status"})
+    code = fields.String(metadata={"optional": True, "description": "The error's code, when it failed"})
+    detail = fields.String(metadata={"optional": True, "description": "Why the item failed, for people (Vietnamese, then "
+                                                                      "English): every failed item has it, a successful one not"})
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), metadata={
+        "optional": True, "description": "When it failed on a field (e.g. an unknown organisation): the messages by field"})
+    organization_id = Id(metadata={"optional": True, "description": "Bulk assign: the organisation of this item"})
+    assignment_id = Id(metadata={"optional": True, "description": "Bulk transitions: the assignment of this item"})
+    assignment_ids = fields.List(fields.Integer(), metadata={"optional": True, "description": "Bulk assign: the assignments "
+                                                                                             "created (a yearly action: one per year)"})
+    locations = fields.List(fields.String(), metadata={"optional": True, "description": "Bulk assign: the URL of each assignment "
+                                                                                        "created, in the order of `assignment_ids`"})
+    new_status = fields.String(validate=validate.OneOf(_STATUSES), metadata={"optional": True, "description": "A transition made: the status now"})
+    version = fields.Integer(metadata={"optional": True, "description": "A transition made: the assignment's version now"})
+    allowed = fields.List(fields.String(validate=validate.OneOf(_STATUSES)), metadata={
+        "optional": True, "description": "A move not allowed from the current status: the statuses reachable"})
+    current = fields.String(validate=validate.OneOf(_STATUSES), metadata={"optional": True, "description": "A move not allowed: the current status"})
 
 
 class BulkResultSchema(ma.Schema):
@@ -140,8 +188,12 @@ class AssignmentPatchSchema(ma.Schema):
 
 
 class TransitionSchema(ma.Schema):
+    class Meta:
+        json_schema = required_when("to", sorted({move.target.value for move in MOVES if move.note_required}), "note")
+
     to = fields.String(required=True, validate=validate.OneOf(_STATUSES))
-    note = fields.String(allow_none=True, validate=validate.Length(max=4000))
+    note = fields.String(allow_none=True, validate=validate.Length(max=4000), metadata={
+        "description": "Required (not blank) to return, block or cancel"})
     progress = fields.Integer(allow_none=True, validate=validate.Range(0, 100))
     effective_on = fields.Date(allow_none=True, metadata={
         "description": "The day the move really happened (default today): not in the future, not before the assignment "
@@ -175,14 +227,18 @@ class ExtensionRequestSchema(ma.Schema):
 
 
 class ExtensionDecisionSchema(ma.Schema):
+    class Meta:
+        json_schema = required_when("decision", ["refuse"], "note")
+
     decision = fields.String(required=True, validate=validate.OneOf(["grant", "refuse"]))
-    note = fields.String(allow_none=True, validate=validate.Length(max=4000))
+    note = fields.String(allow_none=True, validate=validate.Length(max=4000), metadata={"description": "Required (not blank) to refuse"})
 
 
 class ExtensionSchema(ma.Schema):
     id = fields.Integer()
     assignment_id = fields.Integer()
-    status = fields.String(metadata={"description": "pending, granted, refused, or lapsed (the assignment was completed or cancelled while it was pending)"})
+    status = fields.String(validate=validate.OneOf(["pending", "granted", "refused", "lapsed"]), metadata={
+        "description": "pending, granted, refused, or lapsed (the assignment was completed or cancelled while it was pending)"})
     requested_after_due = fields.Boolean(metadata={"description": "Asked after the due date it would move"})
     previous_due_date = fields.Date(allow_none=True)
     new_due_date = fields.Date()

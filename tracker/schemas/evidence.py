@@ -18,7 +18,8 @@ class EvidenceSchema(ma.Schema):
     withdrawn_at = DateTime(allow_none=True)
     withdrawn_by = fields.Nested(PersonSchema, allow_none=True)
     withdrawal_reason = fields.String(allow_none=True)
-    content_available = fields.Function(lambda e: e.content_purged_at is None)
+    content_available = fields.Function(lambda e: e.content_purged_at is None, metadata={
+        "description": "false once withdrawn evidence has been purged", "returns": fields.Boolean()})
 
 
 class WithdrawSchema(ma.Schema):
@@ -42,3 +43,16 @@ UPLOAD_BODY = {
         }
     },
 }
+
+
+class EvidenceLinkSchema(ma.Schema):
+    url = fields.String(metadata={"description": (
+        "Absolute-path URL (`/api/v1/evidence/{id}/signed-content?sig=...`) that works without an Authorization "
+        "header until `expires_at`, for the user who asked only; put it in <img src> or <a href>")})
+    expires_at = DateTime(metadata={"description": "When the link stops working (410 `evidence.link_expired` after)"})
+    disposition = fields.String(metadata={"description": "`inline` for images and PDFs, `attachment` otherwise"})
+
+
+class SignedContentQuerySchema(ma.Schema):
+    sig = fields.String(required=True, validate=validate.Length(min=1, max=1000), metadata={
+        "description": "The signature the link came with (binds evidence, user, session and expiry)"})

@@ -4,7 +4,7 @@ import marshmallow as ma
 from marshmallow import ValidationError, fields, validate
 
 from tracker.domain.measurements import Decision, MeasurementStatus
-from tracker.schemas.common import DateTime, Id, PersonSchema, printable
+from tracker.schemas.common import DateTime, Id, MultiValue, PersonSchema, printable, required_when
 
 
 class Number(fields.Float):
@@ -46,11 +46,14 @@ class MeasurementCreateSchema(ma.Schema):
 
 
 class MeasurementQuerySchema(ma.Schema):
-    organization_id = Id()
-    status = fields.String(validate=validate.OneOf([s.value for s in MeasurementStatus]))
+    organization_id = MultiValue(Id(), metadata={"description": "The reporting organisation"})
+    status = MultiValue(fields.String(validate=validate.OneOf([s.value for s in MeasurementStatus])))
 
 
 class MeasurementDecisionSchema(ma.Schema):
+    class Meta:
+        json_schema = required_when("decision", [Decision.RETURN.value], "note")
+
     decision = fields.String(required=True, validate=validate.OneOf([d.value for d in Decision]))
     note = fields.String(allow_none=True, validate=[validate.Length(max=4000), printable],
                          metadata={"description": "Required to return"})
@@ -84,7 +87,8 @@ class MeasurementSchema(ma.Schema):
     effective_value = fields.Float(allow_none=True, metadata={"description": "`value`, or numerator / denominator × 100"})
     source = fields.String()
     note = fields.String(allow_none=True)
-    status = fields.String(metadata={"description": "submitted, accepted or returned; only accepted ones count"})
+    status = fields.String(validate=validate.OneOf([s.value for s in MeasurementStatus]),
+                           metadata={"description": "submitted, accepted or returned; only accepted ones count"})
     corrects_id = fields.Integer(allow_none=True, metadata={"description": "The measurement this one corrects"})
     recorded_by = fields.Nested(PersonSchema)
     recorded_at = DateTime()

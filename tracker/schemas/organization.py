@@ -1,9 +1,10 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from tracker.schemas.common import DateTime, Id, printable, single_line
+from tracker.schemas.common import DateTime, Id, MultiValue, printable, single_line
 
 from tracker.domain.plans import ORG_CODE_PATTERN
+from tracker.domain.access import MemberRole
 from tracker.domain.vocabulary import OrganizationKind
 
 
@@ -12,7 +13,7 @@ class OrganizationSchema(ma.Schema):
     code = fields.String()
     name = fields.String()
     short_name = fields.String(allow_none=True)
-    kind = fields.String()
+    kind = fields.String(validate=validate.OneOf([k.value for k in OrganizationKind]))
     parent_id = fields.Integer(allow_none=True)
     valid_from = fields.Date(allow_none=True)
     valid_to = fields.Date(allow_none=True)
@@ -22,11 +23,10 @@ class OrganizationSchema(ma.Schema):
 
 
 class OrganizationQuerySchema(ma.Schema):
-    parent_id = Id(
-        metadata={"description": "Only the direct children of this organisation"},
-    )
+    parent_id = MultiValue(Id(), metadata={"description": "Only the direct children of this organisation"})
     roots = fields.Boolean(load_default=False, metadata={"description": "Only organisations without a parent"})
-    kind = fields.String(metadata={"description": "Only this kind, e.g. `department`"})
+    kind = MultiValue(fields.String(validate=validate.OneOf([k.value for k in OrganizationKind])),
+                      metadata={"description": "Only this kind, e.g. `department`"})
     q = fields.String(validate=[ma.validate.Length(min=1, max=100), single_line], metadata={"description": "Code or name contains"})
     active_on = fields.Date(metadata={"description": "Only the units that existed on this day, with the names and parents of that day"})
     active = fields.Boolean(metadata={"description": "true: only units open today; false: only closed ones"})
@@ -134,7 +134,7 @@ class LinkSchema(ma.Schema):
 
 class ReorganizationSchema(ma.Schema):
     id = fields.Integer()
-    kind = fields.String()
+    kind = fields.String(validate=validate.OneOf(KINDS))
     effective_on = fields.Date()
     decision = fields.String(allow_none=True)
     note = fields.String(allow_none=True)
@@ -183,4 +183,4 @@ class MemberSchema(ma.Schema):
     full_name = fields.String(attribute="user.full_name")
     phone = fields.String(attribute="user.phone", allow_none=True)
     email = fields.String(attribute="user.email", allow_none=True)
-    role = fields.String()
+    role = fields.String(validate=validate.OneOf([r.value for r in MemberRole]))

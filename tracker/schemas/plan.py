@@ -1,5 +1,7 @@
 import marshmallow as ma
-from marshmallow import fields
+from marshmallow import fields, validate
+
+from tracker.domain.plans import REPORT_PERIODS
 
 
 class PlanRefSchema(ma.Schema):
@@ -28,7 +30,8 @@ class RecurrenceSchema(ma.Schema):
     from_year = fields.Integer(attribute="recurrence_from_year")
     until_year = fields.Integer(attribute="recurrence_until_year")
     bound = fields.Function(lambda action: action.recurrence_bound or "by", metadata={
-        "description": "by: the written day is the last permitted day; before: the day before it is (\"trước ngày 10/6\")"})
+        "description": "by: the written day is the last permitted day; before: the day before it is (\"trước ngày 10/6\")",
+        "returns": fields.String(validate=validate.OneOf(["by", "before"]))})
 
 
 class ActionSchema(ma.Schema):
@@ -42,8 +45,10 @@ class ActionSchema(ma.Schema):
     requires_evidence = fields.Boolean()
     due_date = fields.Date(allow_none=True, metadata={"description": "The last permitted day (\"trước ngày 10/6\" is 09/06)"})
     due_text = fields.String(allow_none=True, metadata={"description": "The deadline as the plan words it, e.g. \"trước ngày 10/6\", \"hằng năm\""})
-    recurrence = fields.Method("_recurrence", metadata={"description": "Yearly due date (month, day as written, and bound), or null"})
-    report_period = fields.String(allow_none=True, metadata={"description": "six_month or annual: the organisation's own periodic report duty, else null"})
+    recurrence = fields.Method("_recurrence", metadata={"description": "Yearly due date (month, day as written, and bound), or null",
+                                                        "returns": fields.Nested(RecurrenceSchema, allow_none=True)})
+    report_period = fields.String(allow_none=True, validate=validate.OneOf(REPORT_PERIODS),
+                                  metadata={"description": "six_month or annual: the organisation's own periodic report duty, else null"})
 
     def _recurrence(self, action):
         return RecurrenceSchema().dump(action) if action.is_recurring else None

@@ -1,28 +1,30 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from tracker.schemas.common import DateTime, Id, PersonSchema, printable, single_line
+from tracker.schemas.common import DateTime, Id, MultiValue, PersonSchema, printable, single_line
 
 from tracker.domain.classification import TaskClass
 from tracker.domain.vocabulary import AssignmentRole, Status
 from tracker.services.reports import SUMMARY_KEYS
-from tracker.schemas.assignment import CURSOR_DESCRIPTION
+from tracker.schemas.assignment import CURSOR_DESCRIPTION, OrganizationRefSchema, OwnerSchema
 
 FORMATS = ["json", "csv", "xlsx"]
 PERIODIC_FORMATS = [*FORMATS, "docx"]  # the periodic report (and its snapshots) also as a Word document
+PERIOD_PATTERN = "^20[0-9]{2}(-H1)?$"  # documents what tracker.services.periodic.Period.parse takes
 
 
 class ReportFilterSchema(ma.Schema):
     """The /assignments filters, for reports."""
 
-    organization_id = Id()
-    include_descendants = fields.Boolean(load_default=False)
-    plan_id = Id()
-    group = fields.Integer(validate=validate.Range(1, 99))
-    action_id = Id()
-    role = fields.String(validate=validate.OneOf([r.value for r in AssignmentRole]))
-    status = fields.String(validate=validate.OneOf([s.value for s in Status]))
-    owner_id = Id()
+    organization_id = MultiValue(Id(), metadata={"description": "The organisation holding the work on `as_of`"})
+    include_descendants = fields.Boolean(load_default=False, metadata={
+        "description": "With organization_id: its whole subtree of `as_of` (several: the union of their subtrees)"})
+    plan_id = MultiValue(Id())
+    group = MultiValue(fields.Integer(validate=validate.Range(1, 99)), metadata={"description": "Task group number"})
+    action_id = MultiValue(Id(), metadata={"description": "The action, or actions split from it"})
+    role = MultiValue(fields.String(validate=validate.OneOf([r.value for r in AssignmentRole])))
+    status = MultiValue(fields.String(validate=validate.OneOf([s.value for s in Status])))
+    owner_id = MultiValue(Id())
     due_from = fields.Date()
     due_to = fields.Date()
     q = fields.String(validate=[validate.Length(min=1, max=200), single_line])
@@ -57,7 +59,8 @@ def _page_size_field(what: str) -> fields.Integer:
 class SummaryQuerySchema(ReportFilterSchema):
     by = fields.String(required=True, validate=validate.OneOf(SUMMARY_KEYS))
     since_snapshot = Id(metadata={"description": "A published snapshot of this summary: say what changed since"})
-    classification = fields.String(validate=validate.OneOf([c.value for c in TaskClass]))
+    classification = MultiValue(fields.String(validate=validate.OneOf([c.value for c in TaskClass])), metadata={
+        "description": "The class as of `as_of`"})
     level = fields.String(validate=validate.OneOf(["children"]), metadata={
         "description": "by=organization, one level of the tree of `as_of`: the children of `parent_id` the caller may see "
                        "(without `parent_id`, the top of the caller's scope: an admin's roots, a leader's unit, an officer's "
@@ -97,7 +100,8 @@ class ScorecardQuerySchema(ma.Schema):
 class PeriodicQuerySchema(ma.Schema):
     organization_id = Id(required=True)
     # Checked by periodic.Period.parse, the one rule for periods (422 naming `period`).
-    period = fields.String(required=True, metadata={"description": "2026-H1 (six months, report due before 10/06) or 2026 (the year, due before 01/12)"})
+    period = fields.String(required=True, metadata={"description": "2026-H1 (six months, report due before 10/06) or 2026 (the year, due before 01/12)",
+                                                    "pattern": PERIOD_PATTERN})
     as_of = fields.Date(metadata={"description": "A day within the period (default: the period's end, or today if earlier)"})
     at = fields.String(load_default="period_end", validate=validate.OneOf(["period_end", "due_date"]), metadata={
         "description": "due_date: as at the organisation's own report duty's due date for the period"})
@@ -111,45 +115,118 @@ class AttentionQuerySchema(ma.Schema):
     format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
 
 
-class ReportRowSchema(ma.Schema):
-    assignment_id = fields.Integer()
+def nested_assignment(row: dict) -> dict:
+    """A report's flat row (the columns its exports print) in the shape /assignments gives an
+    assignment: `id`, `action`, `organization` and `owner` objects, `updated_at`; the other names
+    are already the same. Report extras (`plan`, `group`, `parent_organization`, `days_late`,
+    `in_period`, the action's `text`) join them."""
+    nested = {key: value for key, value in row.items() if key in _SAME_NAMES}
+    nested["id"] = row["assignment_id"]
+    nested["action"] = {"ref": row["action_ref"], "title": row["action_title"], "plan_id": row["plan_id"],
+                        **{name: row[column] for column, name in _ACTION_EXTRAS.items() if column in row}}
+    nested["organization"] = {"id": row["organization_id"], "code": row["organization_code"], "name": row["organization_name"],
+                              "parent_id": row["parent_organization_id"]}
+    nested["parent_organization"] = (None if row["parent_organization_id"] is None else
+                                     {"id": row["parent_organization_id"], "name": row["parent_organization_name"]})
+    nested["owner"] = (None if row["owner_id"] is None else
+                       {"id": row["owner_id"], "full_name": row["owner_name"], "phone": row["owner_phone"], "email": row["owner_email"]})
+    nested["plan"] = {"id": row["plan_id"], "code": row["plan_code"]}
+    nested["group"] = None if row["group_number"] is None else {"number": row["group_number"], "title": row["group_title"]}
+    nested["updated_at"] = row["last_updated_at"]
+    return nested
+
+
+# Columns a report's statement may select beyond the exports' (the action's full text in JSON).
+_ACTION_EXTRAS = {"action_id": "id", "action_requires_evidence": "requires_evidence", "action_text": "text"}
+_SAME_NAMES = ("role", "cycle", "original_due_date", "due_date", "extended", "days_overdue", "status", "progress", "submitted_on",
+               "completed_on", "classification", "days_late", "in_period")
+
+
+class ReportActionSchema(ma.Schema):
+    """The action as /assignments names it (`ActionRefSchema`), with its full text."""
+
+    id = fields.Integer(metadata={"optional": True, "description": "When the report's statement selects it"})
+    ref = fields.String()
+    title = fields.String(allow_none=True)
     plan_id = fields.Integer()
-    plan_code = fields.String()
-    group_number = fields.Integer(allow_none=True)
-    group_title = fields.String(allow_none=True)
-    action_ref = fields.String()
-    action_title = fields.String(allow_none=True)
-    action_text = fields.String()
-    organization_id = fields.Integer()
-    organization_code = fields.String()
-    organization_name = fields.String()
-    parent_organization_id = fields.Integer(allow_none=True)
-    parent_organization_name = fields.String(allow_none=True)
+    requires_evidence = fields.Boolean(metadata={"optional": True, "description": "When the report's statement selects it"})
+    text = fields.String(metadata={"description": "The action's full text (in JSON only; exports leave it out)"})
+
+
+class ReportPlanSchema(ma.Schema):
+    id = fields.Integer()
+    code = fields.String()
+
+
+class ReportGroupSchema(ma.Schema):
+    number = fields.Integer()
+    title = fields.String(allow_none=True)
+
+
+class ParentOrganizationSchema(ma.Schema):
+    id = fields.Integer()
+    name = fields.String(metadata={"description": "As on the report's as_of"})
+
+
+class ReportRowSchema(ma.Schema):
+    """An assignment in a report: the objects and names of /assignments (`AssignmentSchema`), the
+    organisation as it held the work on the report's as_of, and a report's extras. The per-caller
+    fields (allowed_transitions...) are on /assignments only. CSV and XLSX exports keep their flat columns."""
+
+    id = fields.Integer()
+    action = fields.Nested(ReportActionSchema)
+    organization = fields.Nested(OrganizationRefSchema, metadata={"description": "The unit that held the work on as_of, named as then"})
     role = fields.String()
     cycle = fields.Integer()
-    owner_id = fields.Integer(allow_none=True)
-    owner_name = fields.String(allow_none=True)
-    owner_phone = fields.String(allow_none=True)
-    owner_email = fields.String(allow_none=True)
+    owner = fields.Nested(OwnerSchema, allow_none=True)
     original_due_date = fields.Date(allow_none=True)
     due_date = fields.Date(allow_none=True)
     extended = fields.Boolean()
-    days_overdue = fields.Integer()
     status = fields.String()
     progress = fields.Integer()
     submitted_on = fields.Date(allow_none=True)
     completed_on = fields.Date(allow_none=True)
-    last_updated_at = DateTime()
-    classification = fields.String(metadata={"description": "Periodic lists: the class as of the report's as_of"})
-    days_late = fields.Integer(metadata={"description": "Periodic lists: completion date - due date, for late work"})
-    in_period = fields.Boolean(metadata={"description": "Periodic completed list: completed within the period"})
+    classification = fields.String(allow_none=True, metadata={"description": "The class as of the report's as_of"})
+    days_overdue = fields.Integer()
+    updated_at = DateTime()
+    # A report's extras
+    plan = fields.Nested(ReportPlanSchema)
+    group = fields.Nested(ReportGroupSchema, allow_none=True, metadata={"description": "The task group; null for section IV duties"})
+    parent_organization = fields.Nested(ParentOrganizationSchema, allow_none=True)
+    days_late = fields.Integer(metadata={"optional": True, "description": "Periodic lists: completion date - due date, for late work"})
+    in_period = fields.Boolean(metadata={"optional": True, "description": "Periodic completed list: completed within the period"})
+
+    @ma.pre_dump
+    def _nest(self, row, **kwargs):
+        return nested_assignment(row)
+
+
+class UnitSchema(ma.Schema):
+    """A unit as a summary's or the scorecard's row names it: the names of /assignments' `organization`."""
+
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String(metadata={"description": "As on the report's as_of"})
+
+
+def _with_organization(row: dict, name_key: str, key: dict) -> dict:
+    """The row with its unit as `organization` ({id, code, name}), when it names one (a periodic
+    report's summary row does not: the report names its organisation once, at the top)."""
+    if key.get("organization_id") is None or key.get("organization_code") is None:
+        return row
+    return {**row, "organization": {"id": key["organization_id"], "code": key["organization_code"], "name": row[name_key]}}
 
 
 class CountsRowSchema(ma.Schema):
-    key = fields.Dict()
+    key = fields.Dict(metadata={"description": "What the row counts: organization_id (with organization_code and parent_id), "
+                                               "plan_id and group, plan_id, or owner_id; {} for totals"})
     label = fields.String()
+    organization = fields.Nested(UnitSchema, metadata={
+        "optional": True, "description": "by=organization: the unit, named as the scorecard's rows and assignments name it "
+                                         "(its parent: `key.parent_id`)"})
     counts = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={"description": "Per class"})
-    own = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={"description": "by=organization: its own, without the subtree"})
+    own = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "optional": True, "description": "by=organization (not the totals): its own, without the subtree"})
     total = fields.Integer()
     completed = fields.Integer()
     due_soon = fields.Integer()
@@ -159,9 +236,13 @@ class CountsRowSchema(ma.Schema):
     due = fields.Integer(metadata={"description": "completed + overdue: the tasks already due"})
     completion_rate_of_due = fields.Float(allow_none=True, metadata={"description": "completed / (completed + overdue)"})
     overdue_rate_of_due = fields.Float(allow_none=True, metadata={"description": "overdue / (completed + overdue)"})
-    completed_in_period = fields.Integer(metadata={"description": "Periodic report: completed within the period"})
-    has_children = fields.Boolean(metadata={"description": "level=children: the unit has units under it in the tree of "
+    completed_in_period = fields.Integer(metadata={"optional": True, "description": "Periodic report: completed within the period"})
+    has_children = fields.Boolean(metadata={"optional": True, "description": "level=children: the unit has units under it in the tree of "
                                                            "as_of that the caller may see (its parent_id for the next level)"})
+
+    @ma.pre_dump
+    def _unit(self, row, **kwargs):
+        return _with_organization(row, "label", row.get("key") or {})
 
 
 class SnapshotChangesSchema(ma.Schema):
@@ -180,17 +261,16 @@ class SummarySchema(ma.Schema):
     labels = fields.Dict()
     totals = fields.Nested(CountsRowSchema)
     rows = fields.List(fields.Nested(CountsRowSchema))
-    changes_since_snapshot = fields.Nested(SnapshotChangesSchema)
-    level = fields.String(metadata={"description": "children: the rows are one level of the tree (see the parameter)"})
+    changes_since_snapshot = fields.Nested(SnapshotChangesSchema, metadata={"optional": True, "description": "With since_snapshot"})
+    level = fields.String(metadata={"optional": True, "description": "children: the rows are one level of the tree (see the parameter)"})
     parent = fields.Nested(CountsRowSchema, allow_none=True, metadata={
+        "optional": True,
         "description": "level=children: the organisation asked about, its own work plus its children's (null at the top)"})
 
 
 class ScoreRowSchema(ma.Schema):
     rank = fields.Integer(allow_none=True, metadata={"description": "null for a unit that did not exist during the year (`closed`)"})
-    organization_id = fields.Integer()
-    organization_code = fields.String()
-    organization_name = fields.String()
+    organization = fields.Nested(UnitSchema, metadata={"description": "The unit, named as summaries' rows and assignments name it"})
     assigned = fields.Integer()
     completed_on_time = fields.Integer()
     completed_late = fields.Integer()
@@ -203,6 +283,10 @@ class ScoreRowSchema(ma.Schema):
     evidence_rate = fields.Float(allow_none=True)
     closed = fields.Boolean(metadata={"description": "The unit did not exist during the year (closed before it or created "
                                                      "after it): its row shows the work it holds, unranked"})
+
+    @ma.pre_dump
+    def _unit(self, row, **kwargs):
+        return _with_organization(row, "organization_name", row)
 
 
 class ScorecardSchema(ma.Schema):
@@ -217,12 +301,12 @@ class ExtensionRowSchema(ma.Schema):
     assignment_id = fields.Integer()
     action_ref = fields.String()
     organization_code = fields.String()
-    organization_name = fields.String()
+    organization_name = fields.String(metadata={"optional": True, "description": "Pending requests (attention)"})
     previous_due_date = fields.Date(allow_none=True)
     new_due_date = fields.Date()
     reason = fields.String()
-    decided_at = DateTime()
-    requested_at = DateTime()
+    decided_at = DateTime(metadata={"optional": True, "description": "Granted requests (periodic report)"})
+    requested_at = DateTime(metadata={"optional": True, "description": "Pending requests (attention)"})
 
 
 class ExtensionRequestsSchema(ma.Schema):
@@ -270,13 +354,13 @@ class PeriodicSchema(ma.Schema):
     backdated_facts = fields.Nested(BackdatedFactsSchema)
     own_report = fields.Dict(metadata={"description": "Whether the organisation's own report for the period was on time"})
     indicators = fields.Nested(lambda: IndicatorReportSchema(), metadata={"description": "The subtree's indicators as of as_of"})
-    changes_since_snapshot = fields.Nested(SnapshotChangesSchema)
+    changes_since_snapshot = fields.Nested(SnapshotChangesSchema, metadata={"optional": True, "description": "With since_snapshot"})
 
 
 class AttentionSectionSchema(ma.Schema):
     count = fields.Integer()
     items = fields.List(fields.Nested(ReportRowSchema))
-    within_days = fields.Integer()
+    within_days = fields.Integer(metadata={"optional": True, "description": "due_soon: the days ahead it looks"})
 
 
 class AttentionExtensionsSchema(ma.Schema):
@@ -296,7 +380,7 @@ class AttentionSchema(ma.Schema):
 class SnapshotCreateSchema(ma.Schema):
     kind = fields.String(required=True, validate=validate.OneOf(["periodic", "summary"]))
     organization_id = Id(required=True, metadata={"description": "Whose report: the organisation and its subtree"})
-    period = fields.String(metadata={"description": "periodic: 2026-H1 or 2026"})
+    period = fields.String(metadata={"description": "periodic: 2026-H1 or 2026", "pattern": PERIOD_PATTERN})
     as_of = fields.Date(metadata={"description": "periodic: a day within the period; summary: default today"})
     at = fields.String(validate=validate.OneOf(["period_end", "due_date"]), metadata={"description": "periodic: as at the period's end or the report's due date"})
     by = fields.String(validate=validate.OneOf(SUMMARY_KEYS), metadata={"description": "summary: organization, group, plan or owner"})
@@ -344,10 +428,12 @@ class SnapshotSchema(ma.Schema):
     published_by = fields.Nested(PersonSchema)
     note = fields.String(allow_none=True)
     sha256 = fields.Function(lambda s: {"json": s.json_sha256, "csv": s.csv_sha256, "xlsx": s.xlsx_sha256, "docx": s.docx_sha256},
-                             metadata={"description": "SHA-256 (hex) of the stored bytes of each format"})
+                             metadata={"description": "SHA-256 (hex) of the stored bytes of each format",
+                                       "returns": fields.Dict(keys=fields.String(), values=fields.String(allow_none=True))})
     size = fields.Function(lambda s: {"json": len(s.json_body), "csv": len(s.csv_body), "xlsx": len(s.xlsx_body),
                                       "docx": None if s.docx_body is None else len(s.docx_body)},
-                           metadata={"description": "Bytes of each format (docx: null when the snapshot has none)"})
+                           metadata={"description": "Bytes of each format (docx: null when the snapshot has none)",
+                                     "returns": fields.Dict(keys=fields.String(), values=fields.Integer(allow_none=True))})
 
 
 class IndicatorReportQuerySchema(ma.Schema):

@@ -1,7 +1,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from tracker.schemas.common import Id, printable, single_line
+from tracker.schemas.common import Id, MultiValue, printable, single_line
 
 from tracker.domain.access import MemberRole
 
@@ -38,7 +38,7 @@ class UserUpdateSchema(ma.Schema):
 
 class UserQuerySchema(ma.Schema):
     q = fields.String(validate=[validate.Length(min=1, max=100), single_line])
-    organization_id = Id()
+    organization_id = MultiValue(Id(), metadata={"description": "Members of this organisation"})
     active = fields.Boolean()
 
 

@@ -137,7 +137,7 @@ def apply_kim_dong_reform(actor_id: int | None = None, *, today: dt.date | None 
     """
     district = db.session.scalar(select(Organization).where(Organization.code == DISTRICT_BODY))
     if district is None:
-        raise ValidationFailed(f"Không có đơn vị {DISTRICT_BODY}: nạp kế hoạch Kim Động trước (seed-demo). Load the Kim Động plan first.")
+        raise ValidationFailed(f"Không có đơn vị {DISTRICT_BODY}: nạp kế hoạch Kim Động trước (seed-demo). Load the Kim Dong plan first (seed-demo).")
     if district.valid_to is not None:
         return {"applied": False, "district": DISTRICT_BODY, "closed_on": district.valid_to,
                 "successor_ids": [district.successor_id] if district.successor_id else []}

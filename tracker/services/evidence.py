@@ -13,20 +13,21 @@ import logging
 from dataclasses import dataclass, field
 
 from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from tracker.domain.access import Principal, can_contribute_to, can_withdraw_evidence
 from tracker.domain.archives import ArchiveLimits, inspect_zip
-from tracker.domain.evidence import ZIP_MAGIC, EvidenceRejected, check_content, check_filename, sniff
+from tracker.domain.evidence import JPEG, PDF, PNG, WEBP, ZIP_MAGIC, EvidenceRejected, check_content, check_filename, sniff
 from tracker.domain.vocabulary import Status
 from tracker.errors import AppError, Conflict, Forbidden, NotFound
 from tracker.extensions import db
-from tracker.models import Assignment, Evidence, MeasurementEvidence
+from tracker.models import Assignment, AuthSession, Evidence, MeasurementEvidence, User
 from tracker.models.base import utcnow
-from tracker.services import history
-from tracker.services.access import ancestor_ids, visible_organizations
+from tracker.services import clock, history
+from tracker.services.access import ancestor_ids, principal_of, visible_organizations
 from tracker.services.assignments import check_writable, get_assignment
 from tracker.storage import StagedUpload, StorageError, current_storage, remove_abandoned_staging
 
@@ -249,6 +250,85 @@ def open_stored(record, context: str) -> Content:
         log.exception("%s content unreadable", context)
         raise AppError("Không đọc được nội dung minh chứng. The content cannot be read now.",
                        code="evidence.storage_unavailable", status=503, headers={"Retry-After": "30"}) from None
+
+
+# Signed links (`GET /evidence/{id}/link`): a URL that works for a few minutes without a bearer
+# header, so that a browser can show evidence in <img> or open it from <a>. The signature (HMAC of
+# SECRET_KEY) binds the evidence id, the user, the session the link was made in and the expiry; on
+# use everything is checked again: the session still open, the user still active, the evidence still
+# in their scope and not withdrawn. The signature alone never grants more than the bearer token did.
+LINK_SALT = "tracker.evidence-link"
+INLINE_MEDIA_TYPES = frozenset(kind.media_type for kind in (PDF, JPEG, PNG, WEBP))  # what browsers show by themselves
+
+
+@dataclass(frozen=True)
+class Link:
+    evidence: Evidence
+    token: str
+    expires_at: dt.datetime
+
+
+def disposition_of(evidence: Evidence) -> str:
+    """`inline` for images and PDFs (shown in <img> or a tab), `attachment` for anything else."""
+    return "inline" if evidence.media_type in INLINE_MEDIA_TYPES else "attachment"
+
+
+def _signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=LINK_SALT)
+
+
+def _check_linkable(evidence: Evidence) -> None:
+    if evidence.is_withdrawn:
+        raise AppError("Minh chứng đã được rút; không tạo hay mở liên kết được. The evidence was withdrawn: no link to it works.",
+                       code="evidence.withdrawn", status=410)
+
+
+def make_link(principal: Principal, session_id: int, evidence_id: int) -> Link:
+    """A signed link to evidence in the caller's scope (404 outside it, 410 once withdrawn), valid
+    for EVIDENCE_LINK_SECONDS from now."""
+    evidence = get_evidence(principal, evidence_id)
+    _check_linkable(evidence)
+    expires_at = clock.now().replace(microsecond=0) + dt.timedelta(seconds=current_app.config["EVIDENCE_LINK_SECONDS"])
+    token = _signer().dumps([evidence.id, principal.user_id, session_id, int(expires_at.timestamp())])
+    return Link(evidence, token, expires_at)
+
+
+def _link_invalid() -> AppError:
+    return AppError("Liên kết không hợp lệ hoặc đã bị sửa. The link is invalid or was altered.", code="evidence.link_invalid", status=403)
+
+
+def _link_revoked() -> AppError:
+    return AppError("Người tạo liên kết không còn quyền xem minh chứng này (tài khoản bị khóa, phiên đã đăng xuất hoặc hết phạm vi). "
+                    "Whoever made the link may no longer read this evidence (account deactivated, signed out, or out of scope).",
+                    code="evidence.link_revoked", status=403)
+
+
+def open_link(evidence_id: int, token: str | None) -> tuple[Content, dt.datetime]:
+    """The content a signed link names, and when the link expires; every check made again now."""
+    try:
+        payload = _signer().loads(token or "")
+    except BadSignature:
+        raise _link_invalid() from None
+    if not (isinstance(payload, list) and len(payload) == 4 and all(type(item) is int for item in payload)):
+        raise _link_invalid()  # signed by us, so never seen; but a key shared with another use must not confuse it
+    linked_id, user_id, session_id, expires = payload
+    if linked_id != evidence_id:
+        raise _link_invalid()
+    expires_at = dt.datetime.fromtimestamp(expires, dt.UTC)
+    if clock.now() >= expires_at:
+        raise AppError("Liên kết đã hết hạn; hãy lấy liên kết mới. The link has expired; ask for a new one.",
+                       code="evidence.link_expired", status=410)
+    user = db.session.scalar(
+        select(User).join(AuthSession, AuthSession.user_id == User.id)
+        .where(User.id == user_id, User.is_active.is_(True), AuthSession.id == session_id, AuthSession.ended_at.is_(None))
+    )
+    if user is None:
+        raise _link_revoked()
+    evidence = db.session.scalar(_scoped(principal_of(user)).where(Evidence.id == evidence_id))
+    if evidence is None:
+        raise _link_revoked()
+    _check_linkable(evidence)
+    return open_stored(evidence, f"evidence {evidence_id}"), expires_at
 
 
 def withdraw(principal: Principal, evidence_id: int, reason: str) -> Evidence:

@@ -12,7 +12,7 @@ from tracker.models.base import utcnow
 
 KEEP = dt.timedelta(hours=24)
 # Headers of the first answer that a replay repeats; the rest (Date, request id…) are the replay's own.
-REPLAYED_HEADERS = ("Content-Type", "Location", "ETag", "Content-Disposition", "Retry-After")
+REPLAYED_HEADERS = ("Content-Type", "Content-Language", "Location", "ETag", "Content-Disposition", "Retry-After")
 
 
 def find(user_id: int, key: str, *, now: dt.datetime | None = None) -> IdempotencyKey | None:

@@ -18,6 +18,7 @@ from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.models import Indicator, IndicatorUnit
 from tracker.services.access import subtree_ids
+from tracker.services.filters import FilterValues, any_of, filter_values
 from tracker.services.indicator_status import series, standings, visible_indicators
 
 
@@ -35,15 +36,15 @@ class IndicatorView:
         return LABELS[self.standing.status]
 
 
-def indicators_query(principal: Principal, *, plan_id: int | None = None, organization_id: int | None = None,
+def indicators_query(principal: Principal, *, plan_id: FilterValues = None, organization_id: FilterValues = None,
                      include_descendants: bool = False, source: str | None = None) -> Select:
-    """The visible indicators, filtered; ordered by plan and code."""
+    """The visible indicators, filtered (`plan_id`, `organization_id`: one value or several); ordered by plan and code."""
     stmt = visible_indicators(principal)
-    if plan_id is not None:
-        stmt = stmt.where(Indicator.plan_id == plan_id)
-    if organization_id is not None:
-        units = (IndicatorUnit.organization_id.in_(subtree_ids({organization_id})) if include_descendants
-                 else IndicatorUnit.organization_id == organization_id)
+    if (plans := filter_values(plan_id)) is not None:
+        stmt = stmt.where(any_of(Indicator.plan_id, plans))
+    if (organization_ids := filter_values(organization_id)) is not None:
+        units = (IndicatorUnit.organization_id.in_(subtree_ids(set(organization_ids))) if include_descendants
+                 else any_of(IndicatorUnit.organization_id, organization_ids))
         stmt = stmt.where(exists(select(IndicatorUnit.id).where(IndicatorUnit.indicator_id == Indicator.id, units)))
     if source is not None:
         # A ref and the items below it: II finds II.1 and II.2; III.5.1 finds III.5.1 only (and III.5.1.x).
@@ -51,13 +52,14 @@ def indicators_query(principal: Principal, *, plan_id: int | None = None, organi
     return stmt
 
 
-def with_status(stmt: Select, status: str, as_of: dt.date) -> Select:
-    """Keep the indicators whose status as of `as_of` is `status`. The status is computed (it is not
+def with_status(stmt: Select, status: FilterValues, as_of: dt.date) -> Select:
+    """Keep the indicators whose status as of `as_of` is `status` (one of them). The status is computed (it is not
     stored), so the candidates are judged here and the page is then taken in SQL over their ids;
     a plan has dozens of indicators, not millions."""
     candidates = list(db.session.scalars(stmt).unique())
     results = standings(candidates, as_of)
-    keep = [i.id for i in candidates if results[i.id].status == status]
+    statuses = set(filter_values(status) or ())
+    keep = [i.id for i in candidates if results[i.id].status in statuses]
     return stmt.where(Indicator.id.in_(keep))
 
 

@@ -25,6 +25,7 @@ from tracker.models.base import utcnow
 from tracker.services import evidence as evidence_store
 from tracker.services import indicators
 from tracker.services.access import ancestor_ids, visible_organizations
+from tracker.services.filters import FilterValues, any_of, filter_values
 from tracker.storage import StagedUpload
 
 
@@ -56,15 +57,16 @@ def get_measurement(principal: Principal, indicator_id: int, measurement_id: int
     return measurement
 
 
-def measurements_of(principal: Principal, indicator_id: int, *, organization_id: int | None = None,
-                    status: str | None = None) -> Select:
-    """The indicator's measurements in the caller's scope, newest first (by the date they describe)."""
+def measurements_of(principal: Principal, indicator_id: int, *, organization_id: FilterValues = None,
+                    status: FilterValues = None) -> Select:
+    """The indicator's measurements in the caller's scope, newest first (by the date they describe);
+    each filter takes one value or several."""
     get_indicator(principal, indicator_id)
     stmt = _measurements(principal).where(Measurement.indicator_id == indicator_id)
-    if organization_id is not None:
-        stmt = stmt.where(Measurement.organization_id == organization_id)
-    if status is not None:
-        stmt = stmt.where(Measurement.status == status)
+    if (organization_ids := filter_values(organization_id)) is not None:
+        stmt = stmt.where(any_of(Measurement.organization_id, organization_ids))
+    if (statuses := filter_values(status)) is not None:
+        stmt = stmt.where(any_of(Measurement.status, statuses))
     return stmt.order_by(Measurement.measured_on.desc(), Measurement.id.desc())
 
 

@@ -13,6 +13,7 @@ from tracker.extensions import db
 from tracker.domain.access import Principal
 from tracker.models import Membership, Organization, User
 from tracker.services.access import visible_organizations
+from tracker.services.filters import FilterValues, any_of, filter_values
 from tracker.services.org_tree import exists_on, versions_on
 
 
@@ -26,10 +27,10 @@ def _columns(version=None) -> list:
             Organization.is_demo, Organization.admin_code]
 
 
-def organizations_query(*, parent_id: int | None = None, roots: bool = False, kind: str | None = None, q: str | None = None,
+def organizations_query(*, parent_id: FilterValues = None, roots: bool = False, kind: FilterValues = None, q: str | None = None,
                         active_on: dt.date | None = None, active: bool | None = None, today: dt.date | None = None) -> Select:
     """Organisations as rows; with `active_on`, only those that existed that day, with that day's
-    names and parents (the parent filter too)."""
+    names and parents (the parent filter too). `parent_id` and `kind` take one value or several."""
     version = versions_on(active_on) if active_on is not None else None
     stmt = select(*_columns(version))
     parent = Organization.parent_id
@@ -37,12 +38,12 @@ def organizations_query(*, parent_id: int | None = None, roots: bool = False, ki
         stmt = stmt.join(version, version.c.organization_id == Organization.id).where(exists_on(active_on))
         parent = version.c.parent_id
     stmt = stmt.order_by(parent.is_not(None), Organization.code)
-    if parent_id is not None:
-        stmt = stmt.where(parent == parent_id)
+    if (parents := filter_values(parent_id)) is not None:
+        stmt = stmt.where(any_of(parent, parents))
     if roots:
         stmt = stmt.where(parent.is_(None))
-    if kind:
-        stmt = stmt.where(Organization.kind == kind)
+    if kinds := filter_values(kind):
+        stmt = stmt.where(any_of(Organization.kind, kinds))
     if q:
         stmt = stmt.where(Organization.search_key.like(like_pattern(q), escape="\\"))
     if active is not None:

@@ -25,7 +25,7 @@ from tracker.errors import NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.models import Action, Assignment, AssignmentEvent, AssignmentTransfer, Extension, Organization, Plan, TaskGroup, User
 from tracker.services.access import visible_organizations
-from tracker.services.reports import RATE_BASES, TreeOn, counts_row, held_versions, iter_rows, report_rows, version_or_current
+from tracker.services.reports import RATE_BASES, TreeOn, as_dict, counts_row, held_versions, iter_rows, report_rows, version_or_current
 
 
 PERIOD = re.compile(r"^(?P<year>20\d\d)(?:-(?P<half>H1))?\Z")
@@ -50,7 +50,8 @@ class Period:
     def parse(cls, text: str) -> Period:
         match = PERIOD.match(text or "")
         if match is None:
-            raise ValidationFailed(errors={"period": ["Dạng 2026-H1 (6 tháng) hoặc 2026 (cả năm). Use 2026-H1 or 2026."]})
+            raise ValidationFailed(errors={"period": ["Kỳ báo cáo có dạng 2026-H1 (6 tháng đầu năm) hoặc 2026 (cả năm). "
+                                                    "A period is written 2026-H1 (the first half-year) or 2026 (the year)."]})
         year = int(match["year"])
         if match["half"]:
             return cls(text, year, dt.date(year, 1, 1), dt.date(year, 6, 30), True)
@@ -314,7 +315,7 @@ def _own_report(organization_id: int, period: Period, as_of: dt.date) -> dict:
 
 def list_row(row, as_of: dt.date, *, period: Period | None = None) -> dict:
     """A row of a periodic list: days overdue only for overdue work, days late for late work."""
-    item = dict(row._mapping)
+    item = as_dict(row)
     klass = item.get("classification")
     item["days_overdue"] = days_overdue(item["due_date"], as_of) if klass == TaskClass.OVERDUE else 0
     item["days_late"] = (item["completed_on"] - item["due_date"]).days if klass == TaskClass.COMPLETED_LATE else 0

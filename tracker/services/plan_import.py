@@ -76,12 +76,13 @@ def parse_plan_file(raw: bytes | str, fmt: str) -> Any:
         else:
             data = yaml.load(raw, Loader=_PlanLoader)  # noqa: S506 - a SafeLoader subclass
     except json.JSONDecodeError as exc:
-        _fail({"_file": [f"JSON lỗi ở dòng {exc.lineno}, cột {exc.colno}: {exc.msg}"]}, code="plan.malformed_file")
+        _fail({"_file": [f"JSON lỗi ở dòng {exc.lineno}, cột {exc.colno}: {exc.msg}. "
+                          f"Invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}."]}, code="plan.malformed_file")
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"dòng {mark.line + 1}, cột {mark.column + 1}: " if mark else ""
+        where = (f" ở dòng {mark.line + 1}, cột {mark.column + 1}", f" at line {mark.line + 1}, column {mark.column + 1}") if mark else ("", "")
         reason = getattr(exc, "problem", None) or str(exc)
-        _fail({"_file": [f"YAML lỗi ở {where}{reason}"]}, code="plan.malformed_file")
+        _fail({"_file": [f"YAML lỗi{where[0]}: {reason}. Invalid YAML{where[1]}: {reason}."]}, code="plan.malformed_file")
     return _plain(data, [MAX_NODES])
 
 

@@ -126,7 +126,8 @@ def periodic_changes(principal: Principal, snapshot_id: int, live: dict) -> dict
     counts = _count_changes(then["summary"]["counts"], now_counts)
     lists = {}
     for name in PERIODIC_LISTS:
-        before = {row["assignment_id"] for row in then.get(name, [])}
+        # Published as the JSON answer was: `id` since the one assignment shape, `assignment_id` before it.
+        before = {row.get("id", row.get("assignment_id")) for row in then.get(name, [])}
         after = {row["assignment_id"] for row in live[name]}
         lists[name] = {"entered": sorted(after - before), "left": sorted(before - after)}
     unchanged = all(c["delta"] == 0 for c in counts.values()) and not any(v["entered"] or v["left"] for v in lists.values())

@@ -38,6 +38,7 @@ from tracker.domain.classification import DEFAULT_DUE_SOON_DAYS, TaskClass, clas
 from tracker.domain.text import like_pattern
 from tracker.extensions import db
 from tracker.models import Action, Assignment, AssignmentTally, Organization, OrganizationLink
+from tracker.services.filters import FilterValues, any_of, filter_values
 from tracker.services.org_tree import scope_edges
 
 EVERYTHING = 0
@@ -255,24 +256,35 @@ def scope_node(principal: Principal) -> int | None:
     return node
 
 
-def total(principal: Principal, *, as_of: dt.date, classification: str | None = None, organization_id: int | None = None,
+def _classes_condition(classes: list[TaskClass] | None, as_of: dt.date):
+    """Any of the classes (they are disjoint, so the sum over them is exact); every state for None."""
+    if classes is None:
+        return literal(True)
+    return or_(*(_class_condition(task_class, as_of) for task_class in classes))
+
+
+def total(principal: Principal, *, as_of: dt.date, classification: FilterValues = None, organization_id: FilterValues = None,
           include_descendants: bool = False, **filters) -> int | None:
     """The exact number of assignments the /assignments filters select, from the tallies; None when
-    the tallies cannot answer (see the module's docstring) and the caller must count."""
+    the tallies cannot answer (see the module's docstring) and the caller must count. Several
+    classes are summed; several organisations with their subtrees are summed over the outermost of
+    them (the others lie inside their subtrees, and distinct subtrees of a tree do not overlap)."""
     q = filters.pop("q", None)
     if any(value not in (None, False, "", [], ()) for value in filters.values()):
         return None
-    task_class = TaskClass(classification) if classification else None
+    classes = [TaskClass(c) for c in filter_values(classification)] if classification else None
+    organization_ids = filter_values(organization_id)
     if q:
-        if organization_id is not None or scope_node(principal) != EVERYTHING:
+        if organization_ids is not None or scope_node(principal) != EVERYTHING:
             return None
-        return _search_total(q, task_class, as_of)
-    if organization_id is not None:
+        return _search_total(q, classes, as_of)
+    if organization_ids is not None:
         if not include_descendants:
             return None
-        node = organization_id
+        above = nodes_above(set(organization_ids))
+        nodes = sorted({n for n in organization_ids if not (above.get(n, {n}) - {n}) & set(organization_ids)})
         scope = scope_node(principal)
-        if scope is None or (scope != EVERYTHING and scope not in nodes_above({node}).get(node, set())):
+        if scope is None or (scope != EVERYTHING and any(scope not in above.get(n, set()) for n in nodes)):
             return None
         if db.session.scalar(select(exists().where(OrganizationLink.id.is_not(None)))):
             return None
@@ -280,16 +292,17 @@ def total(principal: Principal, *, as_of: dt.date, classification: str | None = 
         node = scope_node(principal)
         if node is None:
             return None
+        nodes = [node]
     latest_completion = select(func.max(Assignment.completed_on)).scalar_subquery()
     summed = (select(func.coalesce(func.sum(AssignmentTally.n), 0))
-              .where(AssignmentTally.node_id == node, _class_condition(task_class, as_of)).scalar_subquery())
+              .where(any_of(AssignmentTally.node_id, nodes), _classes_condition(classes, as_of)).scalar_subquery())
     latest, counted = db.session.execute(select(latest_completion, summed)).one()
     if latest is not None and latest > as_of:
         return None
     return int(counted)
 
 
-def _search_total(q: str, task_class: TaskClass | None, as_of: dt.date) -> int | None:
+def _search_total(q: str, classes: list[TaskClass] | None, as_of: dt.date) -> int | None:
     """Everything's work matching `q`: that of the matching actions from their tallies, plus a COUNT
     of the rest matching by organisation or note (the same conditions as `apply_filters`)."""
     pattern = like_pattern(q)
@@ -297,7 +310,7 @@ def _search_total(q: str, task_class: TaskClass | None, as_of: dt.date) -> int |
     latest_completion = select(func.max(Assignment.completed_on)).scalar_subquery()
     summed = (select(func.coalesce(func.sum(AssignmentTally.n), 0))
               .where(AssignmentTally.node_id.in_(select(-Action.id).where(Action.search_key.like(pattern, escape="\\"))),
-                     _class_condition(task_class, as_of)).scalar_subquery())
+                     _classes_condition(classes, as_of)).scalar_subquery())
     # The rest in two disjoint parts, each of which an index finds (a semi-join on the organisation,
     # the trigram index on the note): an OR of the two would scan every row.
     matching_units = select(Organization.id).where(Organization.search_key.like(pattern, escape="\\"))
@@ -306,8 +319,9 @@ def _search_total(q: str, task_class: TaskClass | None, as_of: dt.date) -> int |
     by_note = select(func.count()).select_from(Assignment).where(
         Assignment.action_id.not_in(actions), Assignment.organization_id.not_in(matching_units),
         Assignment.search_key.like(pattern, escape="\\"))
-    if task_class is not None:
-        condition = class_condition(task_class, Assignment.status, Assignment.due_date, Assignment.completed_on, as_of)
+    if classes is not None:
+        condition = or_(*(class_condition(task_class, Assignment.status, Assignment.due_date, Assignment.completed_on, as_of)
+                          for task_class in classes))
         by_unit, by_note = by_unit.where(condition), by_note.where(condition)
     latest, counted, units, notes = db.session.execute(
         select(latest_completion, summed, by_unit.scalar_subquery(), by_note.scalar_subquery())).one()

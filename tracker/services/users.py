@@ -11,16 +11,18 @@ from tracker.domain.text import fold, like_pattern
 from tracker.errors import Conflict, NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.models import Membership, Organization, User
+from tracker.services.filters import FilterValues, any_of, filter_values
 from tracker.services.auth import hash_password
 from tracker.services.sessions import end_all_sessions
 
 
-def users_query(*, q: str | None = None, organization_id: int | None = None, active: bool | None = None) -> Select:
+def users_query(*, q: str | None = None, organization_id: FilterValues = None, active: bool | None = None) -> Select:
+    """Users by name, ordered by username; `organization_id`: members of any of these organisations."""
     stmt = select(User).options(selectinload(User.memberships).selectinload(Membership.organization)).order_by(User.username)
     if q:
         stmt = stmt.where(User.search_key.like(like_pattern(q), escape="\\"))
-    if organization_id is not None:
-        stmt = stmt.where(User.id.in_(select(Membership.user_id).where(Membership.organization_id == organization_id)))
+    if (organization_ids := filter_values(organization_id)) is not None:
+        stmt = stmt.where(User.id.in_(select(Membership.user_id).where(any_of(Membership.organization_id, organization_ids))))
     if active is not None:
         stmt = stmt.where(User.is_active.is_(active))
     return stmt

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 from sqlalchemy import func, select
@@ -11,25 +12,21 @@ from sqlalchemy.orm import joinedload
 
 from tracker.domain.access import Principal, can_approve_for, can_contribute_to
 from tracker.domain.vocabulary import Status
-from tracker.domain.workflow import Actor, allowed_moves, capacities, find_move
+from tracker.domain.workflow import Actor, allowed_moves, find_move, needs_evidence
 from tracker.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from tracker.extensions import db
 from tracker.models import Assignment, AssignmentEvent, Evidence, Extension
 from tracker.models.base import utcnow
 from tracker.services import history
 from tracker.services.access import ancestor_ids
-from tracker.services.assignments import check_version, check_writable, get_assignment
+from tracker.services.assignments import capacities_for, check_version, check_writable, get_assignment
 
 DEFAULT_BACKDATE_MAX_DAYS = 7
 
 
 def _capacities(principal: Principal, assignment: Assignment):
     check_writable(assignment)
-    ancestors = ancestor_ids(assignment.organization_id)
-    return capacities(
-        contributor=can_contribute_to(principal, assignment.organization_id, ancestors),
-        approver=can_approve_for(principal, assignment.organization_id, ancestors),
-    )
+    return capacities_for(principal, assignment, ancestor_ids(assignment.organization_id))
 
 
 def transition(principal: Principal, assignment_id: int, target: str, *, today: dt.date, note: str | None = None,
@@ -54,7 +51,7 @@ def transition(principal: Principal, assignment_id: int, target: str, *, today: 
     if move.note_required and not (note and note.strip()):
         raise ValidationFailed("Cần ghi rõ lý do. A note (reason) is required for this move.", code="assignment.note_required",
                                errors={"note": ["Bắt buộc. Required."]})
-    if target == Status.SUBMITTED and assignment.action.requires_evidence and not _has_evidence(assignment.id):
+    if needs_evidence(target, assignment.action.requires_evidence) and _evidence_count(assignment.id) == 0:
         raise Conflict(
             "Nhiệm vụ cần ít nhất một minh chứng trước khi báo cáo hoàn thành. Upload evidence before submitting.",
             code="assignment.evidence_required",
@@ -127,15 +124,26 @@ def _lapse_pending_extensions(principal: Principal, assignment: Assignment) -> N
                        note=extension.decision_note)
 
 
-def _has_evidence(assignment_id: int) -> bool:
-    return bool(db.session.scalar(select(func.count(Evidence.id)).where(
+def _evidence_count(assignment_id: int) -> int:
+    return db.session.scalar(select(func.count(Evidence.id)).where(
         Evidence.assignment_id == assignment_id, Evidence.withdrawn_at.is_(None)
-    )))
+    ))
+
+
+def _item_detail(error: AppError) -> str:
+    """A message for a failed item, always: the error's own, else its field messages, else its status's."""
+    if error.detail:
+        return error.detail
+    if error.errors:
+        return "Dữ liệu không hợp lệ. Invalid data: " + "; ".join(
+            f"{field}: {' '.join(messages)}" for field, messages in error.errors.items())
+    return f"Không thực hiện được. {HTTPStatus(error.status).phrase}."
 
 
 def run_each(items: list[dict], operation: Callable[[dict], Any]) -> list[dict]:
     """Apply `operation` to each item inside its own savepoint of the one transaction: an item
-    that fails is undone alone and reported; the caller commits the rest once."""
+    that fails is undone alone and reported, always with a message (`detail`) and, for bad
+    fields, its `errors`; the caller commits the rest once."""
     results = []
     for index, item in enumerate(items):
         savepoint = db.session.begin_nested()
@@ -145,7 +153,8 @@ def run_each(items: list[dict], operation: Callable[[dict], Any]) -> list[dict]:
             results.append({"index": index, "status": 200, **outcome})
         except AppError as error:
             savepoint.rollback()
-            results.append({"index": index, "status": error.status, "code": error.code, "detail": error.detail,
+            results.append({"index": index, "status": error.status, "code": error.code, "detail": _item_detail(error),
+                            **({"errors": error.errors} if error.errors else {}),
                             **{k: v for k, v in error.extra.items() if k in ("allowed", "current")}})
     return results
 
@@ -173,6 +182,17 @@ def extensions_of(principal: Principal, assignment_id: int):
             .where(Extension.assignment_id == assignment_id).order_by(Extension.id))
 
 
+def get_extension(principal: Principal, assignment_id: int, extension_id: int) -> Extension:
+    """One extension request of an assignment in the caller's scope, else 404."""
+    get_assignment(principal, assignment_id)
+    extension = db.session.scalar(
+        select(Extension).options(joinedload(Extension.requested_by), joinedload(Extension.decided_by))
+        .where(Extension.id == extension_id, Extension.assignment_id == assignment_id))
+    if extension is None:
+        raise NotFound("Không có đề nghị gia hạn này. No such extension request.", code="extension.not_found")
+    return extension
+
+
 def request_extension(principal: Principal, assignment_id: int, new_due_date: dt.date, reason: str, *, today: dt.date) -> Extension:
     """Ask for a later due date while the work is open; a request made after the due date is allowed
     but flagged (`requested_after_due`) and counted in the periodic report."""
@@ -184,7 +204,7 @@ def request_extension(principal: Principal, assignment_id: int, new_due_date: dt
         raise Conflict("Nhiệm vụ đã kết thúc. The assignment is closed.", code="assignment.closed")
     if assignment.due_date is not None and new_due_date <= assignment.due_date:
         raise ValidationFailed("Hạn mới phải sau hạn hiện tại. The new date must be after the current due date.",
-                               code="extension.not_later", errors={"new_due_date": [f"Phải sau {assignment.due_date:%d/%m/%Y}."]})
+                               code="extension.not_later", errors={"new_due_date": [f"Phải sau {assignment.due_date:%d/%m/%Y}. Must be after {assignment.due_date}."]})
     pending = db.session.scalar(select(Extension.id).where(Extension.assignment_id == assignment.id, Extension.status == "pending"))
     if pending is not None:
         raise Conflict("Đã có một đề nghị gia hạn đang chờ. A request is already pending.", code="extension.already_pending",

@@ -88,12 +88,21 @@ export function parsePagination(header: string | null): Pagination | undefined {
     throw new Error(`X-Pagination is not a JSON object: ${header}`);
   }
   const sent = new Map<string, unknown>(Object.entries(parsed));
-  const pagination: Pagination = {};
+  const total = sent.get("total");
+  const totalPages = sent.get("total_pages");
+  if (typeof total !== "number" || typeof totalPages !== "number") {
+    throw new Error(`X-Pagination lacks total or total_pages: ${header}`);
+  }
+  const pagination: Pagination = { total, total_pages: totalPages };
   for (const field of PAGINATION_FIELDS) {
     const value = sent.get(field);
     if (typeof value === "number") {
       pagination[field] = value;
     }
+  }
+  const cursor = sent.get("next_cursor");
+  if (typeof cursor === "string") {
+    pagination.next_cursor = cursor;
   }
   return pagination;
 }

@@ -19,14 +19,14 @@ const page = await listOverdue(asOfficer, { page_size: 5 });
 console.log(`${officer}: ${page.pagination?.total ?? "?"} overdue, first page of ${page.rows.length}` +
   (page.nextCursor === undefined ? "" : " (more after this page)"));
 for (const row of page.rows) {
-  console.log(`  #${row.assignment_id} ${row.action_ref} due ${row.due_date} (${row.days_overdue} days) ${row.status}`);
+  console.log(`  #${row.id} ${row.action.ref} due ${row.due_date} (${row.days_overdue} days) ${row.status}`);
 }
 
 const open = page.rows.find((row) => row.status === "not_started" || row.status === "in_progress");
-if (open?.assignment_id === undefined) {
+if (open === undefined) {
   throw new Error("No overdue assignment left to start on the first page");
 }
-const id = open.assignment_id;
+const id = open.id;
 
 let current = await getAssignment(asOfficer, id);
 if (current.assignment.status === "not_started") {
