@@ -103,9 +103,10 @@ def synthetic_rows(count: int):
         }
 
 
-def _memory_kib() -> dict[str, int]:
+def memory_kib(pid: int | str = "self") -> dict[str, int]:
+    """A process's resident set size and its peak since the last reset (VmRSS, VmHWM), in KiB."""
     fields = {}
-    with open("/proc/self/status", encoding="ascii") as status:
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
         for line in status:
             name, _, value = line.partition(":")
             if name in ("VmRSS", "VmHWM"):
@@ -113,9 +114,10 @@ def _memory_kib() -> dict[str, int]:
     return fields
 
 
-def _reset_peak() -> bool:
+def reset_peak(pid: int | str = "self") -> bool:
+    """Set a process's VmHWM back to its current RSS (Linux clear_refs 5); False where not allowed."""
     try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as control:
+        with open(f"/proc/{pid}/clear_refs", "w", encoding="ascii") as control:
             control.write("5")
         return True
     except OSError:
@@ -145,8 +147,8 @@ def run_one(fmt: str, rows: int) -> dict:
     making = {"wall": time.perf_counter() - started, "cpu": time.process_time() - cpu}
 
     sheets = [Sheet("Quá hạn", ROW_COLUMNS, synthetic_rows(rows))]
-    reset = _reset_peak()
-    before = _memory_kib()
+    reset = reset_peak()
+    before = memory_kib()
     started, cpu = time.perf_counter(), time.process_time()
     if fmt == "csv":
         size = sum(len(chunk) for chunk in csv_lines(sheets, zone))  # as a streamed response consumes it
@@ -154,7 +156,7 @@ def run_one(fmt: str, rows: int) -> dict:
         path = write_xlsx(sheets, TITLE, AS_OF, zone)
         size = os.path.getsize(path)
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
-    after = _memory_kib()
+    after = memory_kib()
     if fmt == "xlsx":
         os.remove(path)
     peak = after["VmHWM"] if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

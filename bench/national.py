@@ -59,6 +59,7 @@ from sqlalchemy import event, make_url, select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.exports import memory_kib, reset_peak  # noqa: E402
 from tracker.domain.plans import ORG_CODE_PATTERN  # noqa: E402
 from tracker.domain.text import fold  # noqa: E402
 from tracker.domain.vocabulary import OrganizationKind  # noqa: E402
@@ -451,6 +452,11 @@ class Server:
         finally:
             conn.close()
 
+    def workers(self) -> list[int]:
+        """The gunicorn workers' process ids (the master's children)."""
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in path.read_text(encoding="ascii").split()]
+
     def sign_in(self, username: str) -> str:
         status, body, _ = self.call("POST", "/api/v1/auth/login", body={"username": username, "password": PASSWORD})
         if status != 200:
@@ -584,12 +590,18 @@ def exports(url: str, timeout: int = 30) -> dict:
             status, _, headers = server.call("GET", "/api/v1/reports/overdue?page_size=1", token)
             rows = json.loads(headers.get("X-Pagination") or headers.get("x-pagination"))["total"]
             for fmt in ("csv", "xlsx"):
+                workers = server.workers()
+                before = {pid: memory_kib(pid)["VmRSS"] for pid in workers if reset_peak(pid)}
                 began = time.perf_counter()
                 status, body, _ = server.call("GET", f"/api/v1/reports/overdue?format={fmt}", token)
                 seconds = time.perf_counter() - began
-                results[fmt] = {"status": status, "seconds": seconds, "bytes": len(body), "rows": rows}
+                # The worker that served it grew most: its peak RSS over its RSS before the request.
+                growth = max((memory_kib(pid)["VmHWM"] - rss for pid, rss in before.items()), default=None)
+                results[fmt] = {"status": status, "seconds": seconds, "bytes": len(body), "rows": rows,
+                                "peak_growth_mib": None if growth is None else growth / 1024}
                 print(f"  overdue.{fmt}: {status}, {rows:,} rows in {seconds:.1f} s ({rows / seconds:,.0f} rows/s), "
-                      f"{len(body) / 2**20:.1f} MiB", flush=True)
+                      f"{len(body) / 2**20:.1f} MiB; worker peak RSS growth "
+                      f"{'unknown' if growth is None else f'{growth / 1024:.1f} MiB'}", flush=True)
         finally:
             server.stop()
     return results
