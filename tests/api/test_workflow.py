@@ -214,10 +214,19 @@ def test_recurring_assignments_are_generated_once(app, client, auth, session, ac
     # Extending the years keeps "trước ngày 10/6": the bound was not sent, so it stays "before".
     assert patched.get_json()["recurrence"]["bound"] == "before"
     orgs = session.scalar(select(func.count(func.distinct(Assignment.organization_id))).where(Assignment.action_id == action_id))
-    first = client.post(f"/api/v1/actions/{action_id}/generate-assignments", headers=auth("admin")).get_json()
-    assert first["created"] == 2 * orgs
-    second = client.post(f"/api/v1/actions/{action_id}/generate-assignments", headers=auth("admin")).get_json()
-    assert second["created"] == 0
+    response = client.post(f"/api/v1/actions/{action_id}/generate-assignments", headers=auth("admin"))
+    assert response.status_code == 201, response.get_json()
+    first = response.get_json()
+    assert first["created"] == len(first["assignments"]) == 2 * orgs
+    # Each created assignment names its URL, and that URL answers with it.
+    for item in first["assignments"]:
+        assert item["location"] == f"/api/v1/assignments/{item['id']}"
+        assert item["cycle"] in (2031, 2032) and item["action"]["id"] == action_id
+    shown = client.get(first["assignments"][0]["location"], headers=auth("admin"))
+    assert shown.status_code == 200 and shown.get_json()["id"] == first["assignments"][0]["id"]
+    response = client.post(f"/api/v1/actions/{action_id}/generate-assignments", headers=auth("admin"))
+    assert response.status_code == 200
+    assert response.get_json() == {"created": 0, "assignments": []}
     assert session.scalar(select(func.count(Assignment.id)).where(Assignment.action_id == action_id)) == before + 2 * orgs
     dates = session.scalars(select(Assignment.due_date).where(Assignment.action_id == action_id, Assignment.cycle == 2032)).all()
     assert {d.isoformat() for d in dates} == {"2032-06-09"}

@@ -3,9 +3,9 @@ from flask.views import MethodView
 
 from tracker.api.security import current_principal, login_required
 from tracker.extensions import db
-from tracker.schemas.assignment import ActionCreateSchema, ActionWriteSchema
+from tracker.schemas.assignment import ActionCreateSchema, ActionWriteSchema, GeneratedAssignmentsSchema
 from tracker.schemas.plan import ActionSchema
-from tracker.services import clock, planning
+from tracker.services import assignments, clock, planning
 from tracker.web import LOCATION_HEADER, Blueprint
 
 URL_PREFIX = ""
@@ -48,9 +48,15 @@ class ActionDetail(MethodView):
 
 @blp.route("/actions/<int:action_id>/generate-assignments", methods=["POST"])
 @login_required()
-@blp.response(200, description="How many assignments were created")
+@blp.response(201, GeneratedAssignmentsSchema, description="Assignments were created: each with its `location`")
+@blp.alt_response(200, schema=GeneratedAssignmentsSchema, success=True,
+                 description="Nothing to create: every year is assigned (`created` 0)")
+@blp.alt_response(403, description="Only leaders of the issuing organisation, or admins")
 def generate(action_id):
     """A yearly action: create each missing year's assignment for every organisation that has it (idempotent)"""
-    created = planning.generate_recurring(current_principal(), action_id, today=clock.today())
+    today = clock.today()
+    principal = current_principal()
+    created = planning.generate_recurring(principal, action_id, today=today)
+    shown = assignments.for_caller(principal, created, today)  # read before the commit, as for a create
     db.session.commit()
-    return {"created": created}
+    return {"created": len(shown), "assignments": shown}, 201 if shown else 200

@@ -106,6 +106,12 @@ class CreatedAssignmentSchema(AssignmentSchema):
         "description": "The assignment's URL (GET, PATCH with its ETag)", "returns": fields.String()})
 
 
+class GeneratedAssignmentsSchema(ma.Schema):
+    created = fields.Integer(metadata={"description": "How many assignments were created (0 when every year was there)"})
+    assignments = fields.List(fields.Nested(CreatedAssignmentSchema), metadata={
+        "description": "The assignments created, each with its `location`"})
+
+
 class AssignmentQuerySchema(ma.Schema):
     organization_id = MultiValue(Id(), metadata={"description": "The organisation holding the work"})
     include_descendants = fields.Boolean(load_default=False, metadata={

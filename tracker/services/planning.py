@@ -185,23 +185,23 @@ def bulk_assign(principal: Principal, data: dict, *, today: dt.date) -> list[dic
     return results
 
 
-def generate_recurring(principal: Principal | None, action_id: int, *, today: dt.date) -> int:
-    """Every organisation that has a yearly action gets its assignment for each year (given `today`): idempotent."""
+def generate_recurring(principal: Principal | None, action_id: int, *, today: dt.date) -> list[Assignment]:
+    """Every organisation that has a yearly action gets its assignment for each year (given `today`): idempotent. The assignments created (none on a second call)."""
     action = get_action(action_id)
     if principal is not None:
         _require_planner(principal, action.plan)
     if not action.is_recurring:
-        return 0
+        return []
     rows = db.session.execute(select(Assignment.organization_id, Assignment.origin_organization_id, Assignment.role, Assignment.cycle)
                               .where(Assignment.action_id == action.id)).all()
     by_org: dict[int, tuple[str, set[int]]] = {}
     for org_id, origin_id, role, cycle in rows:
         by_org.setdefault(org_id, (role, set()))[1].add(cycle)
         by_org.setdefault(origin_id, (role, set()))[1].add(cycle)
-    created = 0
+    created: list[Assignment] = []
     for org_id, (role, existing) in by_org.items():
         org = db.session.get(Organization, org_id)
         if org.valid_to is None:
-            created += len(_create_cycles(action, org, role, None, None, existing, principal.user_id if principal else None,
-                                          assigned_on=today))
+            created += _create_cycles(action, org, role, None, None, existing, principal.user_id if principal else None,
+                                      assigned_on=today)
     return created
