@@ -15,7 +15,6 @@ from tracker.api.security import current_principal, login_required
 from tracker.documents import docx_report, labels
 from tracker.documents import responsibility as responsibility_document
 from tracker.domain.classification import LABELS as CLASS_LABELS, TaskClass, classify
-from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.schemas.report import (
     DEFAULT_PAGE_SIZE, AttentionQuerySchema, AttentionSchema, IndicatorReportQuerySchema, IndicatorReportSchema, OverdueQuerySchema,
@@ -223,12 +222,8 @@ def _paging(args: dict) -> PaginationParameters | None:
 
 def _paged(result: dict, paging: PaginationParameters, total: int, rows: list | None = None):
     """The report with the page's rows (`rows`, or a slice of its own), and the paging headers
-    (`X-Pagination`, `Link`) as for the paged lists. 404 `report.page_out_of_range` past the last page."""
+    (`X-Pagination`, `Link`) as for the paged lists; a page past the last has no rows, as in those lists."""
     paging.item_count = total
-    last_page = max(1, -(-total // paging.page_size))
-    if paging.page > last_page:
-        raise NotFound(f"Không có trang {paging.page}: chỉ có {last_page} trang. There is no page {paging.page}: the last is {last_page}.",
-                       code="report.page_out_of_range", total=total, total_pages=last_page)
     if rows is None:
         rows = result["rows"][paging.first_item:paging.first_item + paging.page_size]
     result, headers = blp._set_pagination_metadata(paging, {**result, "rows": rows}, {})
@@ -248,7 +243,7 @@ _SUMMARY_DOC = {200: {**_FORMATS_DOC[200], "description": _FORMATS_DOC[200]["des
 @blp.response(200, SummarySchema)
 @blp.doc(responses=_SUMMARY_DOC)
 @blp.alt_response(404, description="`parent_id` outside the caller's scope or not in the tree of `as_of` "
-                                   "(`organization.not_found`), or a page past the last (`report.page_out_of_range`)")
+                                   "(`organization.not_found`)")
 def summary(args):
     """Per organisation (a parent includes its subtree), group, plan or owner: each class, rates; or one level of the tree"""
     fmt = args.pop("format")
@@ -274,7 +269,6 @@ def summary(args):
 @blp.arguments(ScorecardQuerySchema, location="query")
 @blp.response(200, ScorecardSchema)
 @blp.doc(responses=_FORMATS_DOC)
-@blp.alt_response(404, description="A page past the last (`report.page_out_of_range`)")
 def scorecard(args):
     """Per organisation, for the yearly evaluation: on time, late, overdue, evidence, rank; paged with page or page_size"""
     year = args["year"]

@@ -47,7 +47,7 @@ def _page_field(what: str) -> fields.Integer:
     """`page` of a report that comes whole unless `page` or `page_size` is given."""
     return fields.Integer(validate=validate.Range(min=1), metadata={
         "description": f"Page the {what} (with `page_size`, default {DEFAULT_PAGE_SIZE}): `X-Pagination` and `Link` give the "
-                       "exact total and the other pages; a page past the last answers 404 `report.page_out_of_range`. "
+                       "exact total and the other pages; a page past the last has no rows (200), as in the paged lists. "
                        "Without `page` and `page_size` every row comes at once. Exports (csv, xlsx) always hold every row"})
 
 
