@@ -153,6 +153,15 @@ def test_a_bulk_where_everything_fails_or_the_request_is_bad_changes_nothing(cli
     assert_problem(client.post(f"{ASSIGNMENTS}/bulk", headers=leader,
                                json={"action_id": action_id, "role": "chief", "organization_ids": [org["PNV-KD"]]}),
                    422, "request.validation_failed")
+    # An action that does not exist is a bad field of the body, for one organisation or many (the
+    # whole request refused), as an unknown organisation is: never a 404 of the URL.
+    for url, body in ((ASSIGNMENTS, {"action_id": 999997, "role": "lead", "organization_id": org["PNV-KD"]}),
+                      (f"{ASSIGNMENTS}/bulk", {"action_id": 999997, "role": "lead", "organization_ids": [org["PNV-KD"]]})):
+        problem = assert_problem(client.post(url, headers=leader, json=body), 422, "request.validation_failed")
+        assert list(problem["errors"]) == ["action_id"]
+    unknown_org = assert_problem(client.post(ASSIGNMENTS, headers=leader, json={
+        "action_id": action_id, "role": "lead", "organization_id": 999998}), 422, "request.validation_failed")
+    assert list(unknown_org["errors"]) == ["organization_id"]
     assert row_counts() == before
 
 

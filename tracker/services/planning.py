@@ -25,6 +25,15 @@ def get_action(action_id: int) -> Action:
     return action
 
 
+def _named_action(action_id: int) -> Action:
+    """The action a request body names: one that does not exist is a bad field (422 naming
+    `action_id`), as an unknown organisation is, not a 404 of the URL."""
+    action = db.session.get(Action, action_id)
+    if action is None:
+        raise ValidationFailed(errors={"action_id": ["Không có nhiệm vụ này. No such action."]})
+    return action
+
+
 def _require_planner(principal: Principal, plan: Plan) -> None:
     if not can_approve_for(principal, plan.issuer_id, ancestor_ids(plan.issuer_id)):
         raise Forbidden("Chỉ lãnh đạo cơ quan ban hành kế hoạch (hoặc quản trị) được sửa nhiệm vụ. "
@@ -122,7 +131,7 @@ def assign(principal: Principal, data: dict, *, today: dt.date) -> list[Assignme
     """Give an action to one organisation; a yearly action gets one assignment per year.
 
     The work was given `today`, or on `assigned_on` when historical data is entered."""
-    action = get_action(data["action_id"])
+    action = _named_action(data["action_id"])
     org = db.session.get(Organization, data["organization_id"])
     if org is None:
         raise ValidationFailed(errors={"organization_id": ["Không có đơn vị này. No such organisation."]})
@@ -173,6 +182,7 @@ def _create_cycles(action: Action, org: Organization, role: str, due_date: dt.da
 def bulk_assign(principal: Principal, data: dict, *, today: dt.date) -> list[dict]:
     """One action to many organisations (e.g. every department reports before 10/06), a result each."""
     _check_assigned_on(data.get("assigned_on"), today)  # the same for every item: refuse the whole request
+    _named_action(data["action_id"])
 
     def one(item: dict) -> dict:
         created = assign(principal, {**data, "organization_id": item["organization_id"]}, today=today)
