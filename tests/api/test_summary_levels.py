@@ -259,6 +259,41 @@ def test_the_paged_summary_walks_every_unit_once(client, auth, commune, username
     assert "X-Pagination" not in get(client, headers, SUMMARY, by="organization").headers  # unpaged as before
 
 
+@pytest.mark.parametrize("username", ["admin", "lanhdao.ubnd", "test.levels.ub"])
+def test_summary_pages_from_the_tallies_equal_the_whole_counted(client, auth, commune, spy, sign_in, monkeypatch, username):
+    """As of today without filters, a page of the flat summary reads the page's units from the
+    tallies (never the whole tree), and holds the rows, totals and row count of the whole summary
+    counted from the assignments; after a transition too."""
+    headers = sign_in(commune["leader"]) if username == "test.levels.ub" else auth(username)
+
+    def pages_and_whole():
+        spy.clear()
+        rows, metas = walk(client, headers, SUMMARY, 3, by="organization")
+        answered = [answer for *_, answer in spy]
+        page = get(client, headers, SUMMARY, by="organization", page=1, page_size=3).get_json()
+        return rows, metas, answered, page["totals"], whole(client, headers)
+
+    for _ in range(2):
+        rows, metas, answered, totals, everything = pages_and_whole()
+        assert answered and all(answered)  # every page from the tallies
+        assert rows == everything["rows"] and totals == everything["totals"]
+        assert {m["total"] for m in metas} == {len(everything["rows"])}
+        # An overdue assignment completed today moves a class in the very next page.
+        moved = commune["assignments"]["LB-UB"][2]
+        admin = auth("admin")
+        etag = client.get(f"/api/v1/assignments/{moved}", headers=admin).headers["ETag"]
+        if client.get(f"/api/v1/assignments/{moved}", headers=admin).get_json()["status"] == "in_progress":
+            for to in ("submitted", "completed"):
+                response = client.post(f"/api/v1/assignments/{moved}/transitions", headers={**admin, "If-Match": etag},
+                                       json={"to": to, "note": "Xong"})
+                assert response.status_code == 200, response.get_json()
+                etag = response.headers["ETag"]
+    # The same pages counted from the assignments.
+    monkeypatch.setattr(reports, "_tallies_answer", lambda *args: False)
+    spy.clear()
+    assert walk(client, headers, SUMMARY, 3, by="organization")[0] == rows and spy == []
+
+
 def test_a_level_pages_too(client, auth, org):
     admin = auth("admin")
     everything = level(client, admin, parent_id=org["HU-KD"])

@@ -234,7 +234,8 @@ _SUMMARY_DOC = {200: {**_FORMATS_DOC[200], "description": _FORMATS_DOC[200]["des
     ". With `page` or `page_size` the rows are paged (`X-Pagination`, `Link`; `totals` still count everything). With "
     "`parent_id` or `level=children` (by=organization, JSON only) one level of the tree: the children, each with its own "
     "and its subtree's counts; from maintained tallies when the report is as of today or later without filters and the "
-    "tree has no reorganisation links, else counted")}}
+    "tree has no reorganisation links, else counted. A page by organisation under the same conditions reads only its "
+    "units from the tallies: the same rows, totals and row count as the whole report")}}
 
 
 @blp.route("/summary")
@@ -254,6 +255,12 @@ def summary(args):
         result = reports.summary_level(current_principal(), as_of=args.get("as_of") or clock.today(), today=clock.today(), **filters)
         return result if paging is None else _paged(result, paging, len(result["rows"]))
     args.pop("parent_id", None)
+    if paging is not None and fmt == "json" and since is None and args["by"] == "organization":
+        filters = {key: value for key, value in args.items() if key not in ("by", "as_of", "include_descendants")}
+        found = reports.summary_units_page(current_principal(), as_of=args.get("as_of") or clock.today(), today=clock.today(),
+                                           offset=paging.first_item, limit=paging.page_size, **filters)
+        if found is not None:  # from the tallies: the page's units only, never the whole tree
+            return _paged(found[0], paging, found[1], found[0]["rows"])
     result, name, title, as_of = _summary_document(args)
     if fmt != "json":
         return export_response(fmt, name, title, as_of, _summary_sheets(result))

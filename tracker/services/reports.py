@@ -31,7 +31,7 @@ from tracker.domain.classification import (
 from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.models import (
-    Action, Assignment, AssignmentEvent, Evidence, Extension, Organization, OrganizationLink, OrganizationVersion, Plan,
+    Action, Assignment, AssignmentEvent, AssignmentTally, Evidence, Extension, Organization, OrganizationLink, OrganizationVersion, Plan,
     TaskGroup, User,
 )
 from tracker.services import tallies
@@ -351,21 +351,10 @@ def _organization_rows(principal: Principal, grouped: dict[tuple, dict[str, int]
     roots = set(filter_values(root) or ())
     existing |= roots  # the rows stop there, whether they existed that day or not
 
-    def above(org_id: int) -> set[int]:
-        node, seen = parents.get(org_id), set()
-        while node is not None and node not in seen:
-            seen.add(node)
-            node = parents.get(node)
-        return seen
-
-    stops = {r for r in roots if not above(r) & roots}  # a filtered unit inside another's subtree rolls up into it
+    stops = {r for r in roots if not ancestor_ids_of(r, parents) & roots}  # a filtered unit inside another's subtree rolls up into it
 
     def parent_on(org_id: int) -> int | None:
-        node, seen = parents.get(org_id), set()
-        while node is not None and node not in existing and node not in seen:  # skip units closed by then
-            seen.add(node)
-            node = parents.get(node)
-        return node if node in existing else None
+        return nearest_existing_parent(org_id, parents, existing)
 
     visible = dict(db.session.execute(
         select(Organization.id, Organization.code).where(visible_organizations(principal, Organization.id))
@@ -388,6 +377,82 @@ def _organization_rows(principal: Principal, grouped: dict[tuple, dict[str, int]
             row["own"] = {c.value: grouped.get((org_id,), {}).get(c, 0) for c in TaskClass}
             rows.append(row)
     return rows
+
+
+def summary_units_page(principal: Principal, *, as_of: dt.date, today: dt.date, offset: int, limit: int,
+                       **filters) -> tuple[dict, int] | None:
+    """A page of the whole-tree summary by organisation (`summary(by="organization")`: the same
+    rows, in the same order, and the same totals) and the number of rows, read from the maintained
+    tallies without counting the assignments; None when the tallies cannot answer exactly (see
+    `_tallies_answer`; the caller then pages the whole summary). Five statements, whatever the size:
+    the units (with the row count), their subtrees' classes and due-soon counts, their own work, and
+    the totals."""
+    tops = [tallies.EVERYTHING] if principal.is_admin else sorted(principal.subtree_roots | principal.own_organizations)
+    if not _tallies_answer(principal, tops, as_of, today, filters):
+        return None
+    t = AssignmentTally
+    # Every unit (with its parent that day, for the rows' `parent_id`), and the page of those the
+    # caller may see whose subtree holds live work, in code order: the whole summary's rows.
+    version = held_versions(as_of, "units_page_version")
+    # (the live states named, not "not cancelled", so that the probe seeks past the cancelled rows)
+    has_work = exists().where(t.node_id == Organization.id, t.state.in_((tallies.OPEN, tallies.ON_TIME, tallies.LATE)), t.n > 0)
+    visible = visible_organizations(principal, Organization.id)
+    units = db.session.execute(
+        select(Organization.id, Organization.code, version_or_current(version, "name", Organization.name),
+               version_or_current(version, "parent_id", Organization.parent_id), exists_on(as_of), and_(visible, has_work))
+        .outerjoin(version, version.c.organization_id == Organization.id)).all()
+    parents = {org_id: parent_id for org_id, _, _, parent_id, _, _ in units}
+    existing = {org_id for org_id, *_, existed, _ in units if existed}
+    if any(parent_id is not None and parent_id not in existing for parent_id in parents.values()):
+        return None  # a closed unit above others: its row holds only its own work, which a tally does not tell
+    listed = sorted(((code, org_id, name) for org_id, code, name, _, _, shown in units if shown))
+    page = listed[offset:offset + limit]
+    ids = [org_id for _, org_id, _ in page]
+    counted = tallies.class_counts([*ids, *tops], as_of)
+    if counted is None:  # a completion after as_of
+        return None
+    soon = tallies.due_soon_counts([*ids, *tops], as_of)
+    own, _ = _counts_by_holder(principal, TreeOn.of(as_of), {}, ids)
+
+    rows = []
+    for code, org_id, name in page:
+        row = counts_row({"organization_id": org_id, "organization_code": code,
+                          "parent_id": nearest_existing_parent(org_id, parents, existing)}, name,
+                         counted.get(org_id, {}), soon.get(org_id, 0))
+        row["own"] = {c.value: own.get(org_id, {}).get(c, 0) for c in TaskClass}
+        rows.append(row)
+    # The scope's tops apart: everything (an admin's), or a leader's subtrees (a unit of their own,
+    # or a subtree, inside another is in it already).
+    apart = tops if principal.is_admin else [top for top in tops if not ancestor_ids_of(top, parents) & set(tops)]
+    totals: dict[str, int] = defaultdict(int)
+    for top in apart:
+        for klass, count in counted.get(top, {}).items():
+            totals[klass] += count
+    total_soon = sum(soon.get(top, 0) for top in apart)
+    return {
+        "as_of": as_of, "by": "organization", "rate_bases": RATE_BASES,
+        "labels": {c.value: CLASS_LABELS[c] for c in TaskClass},
+        "totals": counts_row({}, "Tổng cộng", totals, total_soon),
+        "rows": rows,
+    }, len(listed)
+
+
+def ancestor_ids_of(org_id: int, parents: dict[int, int | None]) -> set[int]:
+    """The units above `org_id` by the parent links given."""
+    node, seen = parents.get(org_id), set()
+    while node is not None and node not in seen:
+        seen.add(node)
+        node = parents.get(node)
+    return seen
+
+
+def nearest_existing_parent(org_id: int, parents: dict[int, int | None], existing: set[int]) -> int | None:
+    """The nearest unit above `org_id` that existed on the day (units closed by then are skipped)."""
+    node, seen = parents.get(org_id), set()
+    while node is not None and node not in existing and node not in seen:
+        seen.add(node)
+        node = parents.get(node)
+    return node if node in existing else None
 
 
 # --- summary by organisation, one level of the tree --------------------------------------------
