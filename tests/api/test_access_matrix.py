@@ -112,6 +112,10 @@ MATRIX = [
      expect({"anonymous": 401}, 200)),  # per-item results: a refused organisation is reported inside
     ("POST", "/api/v1/assignments/transitions", {"items": [{"assignment_id": "{a_vhkhtt}", "to": "in_progress"}]},
      expect({"anonymous": 401}, 200)),
+    ("POST", "/api/v1/assignments/urge", {"assignment_ids": ["{a_vhkhtt}"]},
+     expect({"anonymous": 401}, 200)),  # per-item results (tests/api/test_urging.py: who may urge what)
+    ("GET", "/api/v1/me/notifications", None, READ_ALL),
+    ("POST", "/api/v1/me/notifications/read", {"all": True}, expect({"anonymous": 401}, 200)),
     ("PATCH", "/api/v1/assignments/{a_vhkhtt}", {"progress": 10}, expect({"anonymous": 401, "canbo.noivu": 404, "giamsat.tgdv": 403}, 200)),
     ("POST", "/api/v1/assignments/{a_vhkhtt}/transitions", {"to": "in_progress"},
      expect({"anonymous": 401, "canbo.noivu": 404, "giamsat.tgdv": 403}, 200)),

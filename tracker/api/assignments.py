@@ -8,9 +8,9 @@ from tracker.extensions import db
 from tracker.schemas.assignment import (
     AsOfSchema, AssignmentCreateSchema, AssignmentPatchSchema, AssignmentQuerySchema, AssignmentSchema, BulkAssignSchema,
     BulkResultSchema, BulkTransitionSchema, CreatedAssignmentSchema, EventSchema, ExtensionDecisionSchema, ExtensionRequestSchema,
-    ExtensionSchema, TransitionSchema,
+    ExtensionSchema, TransitionSchema, UrgeSchema,
 )
-from tracker.services import assignments, clock, planning, tallies, workflow
+from tracker.services import assignments, clock, planning, tallies, urging, workflow
 from tracker.services.pagination import CURSOR_HEADERS, SQLPage, cursor_paging
 from tracker.web import LOCATION_HEADER, Blueprint, representation_etag, versioned_etag
 
@@ -149,6 +149,23 @@ def bulk_transition(data):
     """Many transitions (e.g. approve many submissions) in one transaction: a result per item"""
     results = workflow.bulk_transition(current_principal(), data["items"], today=clock.today(),
                                        backdate_max_days=current_app.config["BACKDATE_MAX_DAYS"])
+    db.session.commit()
+    return _summary(results)
+
+
+@blp.route("/urge", methods=["POST"])
+@login_required()
+@blp.arguments(UrgeSchema)
+@blp.response(200, BulkResultSchema)
+def urge(data):
+    """Urge overdue work (đôn đốc): a result per assignment
+
+    Each assignment urged counts (`urge_count`, `last_urged_at`), gets a history event ("Đôn đốc lần
+    2", the message as its note) and notifies the unit's officers and the owner (GET
+    /me/notifications); it keeps its version, so an officer's If-Match stays good. An item fails
+    alone: 404 outside the caller's scope, 403 `urge.forbidden` for anyone but a leader over the
+    unit (or an admin), 409 `urge.not_overdue` for work not overdue today."""
+    results = urging.urge_many(current_principal(), data["assignment_ids"], data.get("message"), today=clock.today())
     db.session.commit()
     return _summary(results)
 

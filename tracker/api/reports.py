@@ -61,6 +61,9 @@ ROW_COLUMNS = [
 COMPLETED_COLUMNS = [*ROW_COLUMNS[:11], Column("due_date", "Hạn", "date", 12), Column("completed_on", "Ngày hoàn thành", "date", 14),
                      Column("days_late", "Số ngày trễ", "int", 9)]
 OPEN_COLUMNS = [*ROW_COLUMNS[:13], *ROW_COLUMNS[14:]]  # in progress or without deadline: no days overdue
+# Overdue work also says how often it was urged (đôn đốc).
+OVERDUE_COLUMNS = [*ROW_COLUMNS, Column("urge_count", "Số lần đôn đốc", "int", 10),
+                   Column("last_urged_at", "Đôn đốc lần cuối", "datetime", 17)]
 INDICATOR_COLUMNS = [
     Column("code", "Mã", "text", 8),
     Column("name", "Chỉ tiêu", "text", 48),
@@ -108,6 +111,7 @@ SCORE_COLUMNS = [
     Column("overdue_rate_of_due", "Tỷ lệ quá hạn / đến hạn", "rate", 13),
     Column("average_days_late", "Số ngày trễ bình quân", "text", 12),
     Column("evidence_rate", "Tỷ lệ có minh chứng", "rate", 12),
+    Column("urges", "Số lần bị đôn đốc", "int", 10, sums=True),
 ]
 EXTENSION_COLUMNS = [
     Column("action_ref", "Mục", "text", 10),
@@ -181,8 +185,8 @@ def overdue(args, pagination_parameters):
     if fmt != "json":
         pagination_parameters.item_count = 0  # an export is not paged; the attachment holds every row
         # Only what the sheet shows (and what its computed columns are made from) is fetched.
-        needed = {column.key for column in ROW_COLUMNS} | {"due_date", "original_due_date"}
-        sheet = Sheet("Quá hạn", ROW_COLUMNS, reports.iter_rows(reports.only_columns(stmt, needed), as_of))
+        needed = {column.key for column in OVERDUE_COLUMNS} | {"due_date", "original_due_date"}
+        sheet = Sheet("Quá hạn", OVERDUE_COLUMNS, reports.iter_rows(reports.only_columns(stmt, needed), as_of))
         return export_response(fmt, "nhiem-vu-qua-han", "Danh sách nhiệm vụ chưa hoàn thành, quá hạn", as_of, [sheet])
     principal = current_principal()
     # Tallies hold the current holders: they answer for today and later (the tree of an earlier day may differ).
@@ -326,7 +330,7 @@ def _periodic_sheets(result: dict) -> list[Sheet]:
     return [
         Sheet("Tổng hợp", COUNT_COLUMNS, _count_rows([result["summary"]]), notes=notes),
         Sheet("Đã hoàn thành", COMPLETED_COLUMNS, result["completed"]),
-        Sheet("Quá hạn", ROW_COLUMNS, result["overdue"]),
+        Sheet("Quá hạn", OVERDUE_COLUMNS, result["overdue"]),
         Sheet("Đang thực hiện", OPEN_COLUMNS, result["in_progress"]),
         Sheet("Thường xuyên", OPEN_COLUMNS, result["no_deadline"]),
         Sheet("Gia hạn", EXTENSION_COLUMNS, result["extensions_granted"]),
@@ -418,7 +422,7 @@ def attention(args):
             Sheet("Chờ duyệt", ROW_COLUMNS, result["awaiting_approval"]["items"]),
             Sheet("Xin gia hạn", EXTENSION_COLUMNS, result["extension_requests"]["items"]),
             Sheet("Bị trả lại", ROW_COLUMNS, result["returned"]["items"]),
-            Sheet("Quá hạn", ROW_COLUMNS, result["overdue"]["items"]),
+            Sheet("Quá hạn", OVERDUE_COLUMNS, result["overdue"]["items"]),
             Sheet("Sắp đến hạn", ROW_COLUMNS, result["due_soon"]["items"]),
         ]
         return export_response(args["format"], "viec-can-xu-ly", "Việc cần xử lý", today, sheets)

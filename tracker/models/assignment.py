@@ -61,6 +61,11 @@ class Assignment(Timestamped, db.Model):
     # fold(note): the assignment's own part of accent-insensitive search.
     search_key: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Đôn đốc: how many times leaders urged this work, and when last. Written by one UPDATE
+    # (tracker.services.urging) that neither bumps `version` nor touches `updated_at`: urging is
+    # not a change of the work, so an officer's If-Match stays good.
+    urge_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_urged_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
     action: Mapped[Action] = relationship()
     organization: Mapped[Organization] = relationship(foreign_keys=[organization_id])

@@ -99,6 +99,8 @@ class AssignmentSchema(ma.Schema):
     pending_extension = fields.Nested(PendingExtensionSchema, allow_none=True, metadata={
         "description": "The extension request awaiting a leader's decision, or null"})
     evidence_count = fields.Integer(metadata={"description": "Evidence files not withdrawn"})
+    urge_count = fields.Integer(metadata={"description": "How many times leaders urged this work (đôn đốc); each is in /history"})
+    last_urged_at = DateTime(allow_none=True, metadata={"description": "When it was last urged, or null"})
 
 
 class CreatedAssignmentSchema(AssignmentSchema):
@@ -160,7 +162,7 @@ class BulkAssignSchema(ma.Schema):
 class ItemResultSchema(ma.Schema):
     index = fields.Integer(metadata={"description": "The item's position in the request, from 0"})
     status = fields.Integer(metadata={"description": "HTTP-like status of this item: 201 for an assignment created, 200 for "
-                                                     "a transition made, or the error's status"})
+                                                     "a transition made or an urging sent, or the error's status"})
     code = fields.String(metadata={"optional": True, "description": "The error's code, when it failed"})
     detail = fields.String(metadata={"optional": True, "description": "Why the item failed, for people (Vietnamese, then "
                                                                       "English): every failed item has it, a successful one not"})
@@ -173,6 +175,10 @@ class ItemResultSchema(ma.Schema):
     locations = fields.List(fields.String(), metadata={"optional": True, "description": "Bulk assign: the URL of each assignment "
                                                                                         "created, in the order of `assignment_ids`"})
     new_status = fields.String(validate=validate.OneOf(_STATUSES), metadata={"optional": True, "description": "A transition made: the status now"})
+    urge_count = fields.Integer(metadata={"optional": True, "description": "An urging sent: the assignment's urge count now"})
+    last_urged_at = DateTime(metadata={"optional": True, "description": "An urging sent: when"})
+    notified = fields.Integer(metadata={"optional": True, "description": "An urging sent: how many people were notified "
+                                                                       "(the unit's officers and the owner)"})
     version = fields.Integer(metadata={"optional": True, "description": "A transition made: the assignment's version now"})
     allowed = fields.List(fields.String(validate=validate.OneOf(_STATUSES)), metadata={
         "optional": True, "description": "A move not allowed from the current status: the statuses reachable"})
@@ -212,6 +218,13 @@ class BulkTransitionItemSchema(TransitionSchema):
 
 class BulkTransitionSchema(ma.Schema):
     items = fields.List(fields.Nested(BulkTransitionItemSchema), required=True, validate=validate.Length(min=1, max=500))
+
+
+class UrgeSchema(ma.Schema):
+    assignment_ids = fields.List(Id(), required=True, validate=validate.Length(min=1, max=200), metadata={
+        "description": "The overdue assignments to urge (at most 200)"})
+    message = fields.String(validate=[validate.Length(max=2000), printable], metadata={
+        "description": "The leader's words to the unit; without them (or blank), the usual request to act and report"})
 
 
 class EventSchema(ma.Schema):

@@ -139,7 +139,7 @@ def nested_assignment(row: dict) -> dict:
 # Columns a report's statement may select beyond the exports' (the action's full text in JSON).
 _ACTION_EXTRAS = {"action_id": "id", "action_requires_evidence": "requires_evidence", "action_text": "text"}
 _SAME_NAMES = ("role", "cycle", "original_due_date", "due_date", "extended", "days_overdue", "status", "progress", "submitted_on",
-               "completed_on", "classification", "days_late", "in_period")
+               "completed_on", "classification", "days_late", "in_period", "urge_count", "last_urged_at")
 
 
 class ReportActionSchema(ma.Schema):
@@ -189,6 +189,9 @@ class ReportRowSchema(ma.Schema):
     classification = fields.String(allow_none=True, metadata={"description": "The class as of the report's as_of"})
     days_overdue = fields.Integer()
     updated_at = DateTime()
+    urge_count = fields.Integer(metadata={"optional": True, "description": "How many times leaders urged this work (đôn đốc); "
+                                                                      "absent from reports published before urging was kept"})
+    last_urged_at = DateTime(allow_none=True, metadata={"optional": True, "description": "When it was last urged, or null"})
     # A report's extras
     plan = fields.Nested(ReportPlanSchema)
     group = fields.Nested(ReportGroupSchema, allow_none=True, metadata={"description": "The task group; null for section IV duties"})
@@ -281,6 +284,8 @@ class ScoreRowSchema(ma.Schema):
     overdue_rate_of_due = fields.Float(allow_none=True)
     average_days_late = fields.Float(allow_none=True)
     evidence_rate = fields.Float(allow_none=True)
+    urges = fields.Integer(metadata={"description": "How many times leaders urged (đôn đốc) this unit's work of the year"})
+    urged_assignments = fields.Integer(metadata={"description": "How many of the year's assignments were urged at least once"})
     closed = fields.Boolean(metadata={"description": "The unit did not exist during the year (closed before it or created "
                                                      "after it): its row shows the work it holds, unranked"})
 

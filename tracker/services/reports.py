@@ -222,7 +222,7 @@ def report_rows(principal: Principal, tree: TreeOn) -> Select:
             _Owner.email.label("owner_email"),
             Assignment.original_due_date, Assignment.due_date, tree.status.label("status"), Assignment.progress,
             Assignment.submitted_on, Assignment.completed_on,
-            Assignment.updated_at.label("last_updated_at"),
+            Assignment.updated_at.label("last_updated_at"), Assignment.urge_count, Assignment.last_urged_at,
         ),
         principal, tree,
     )
@@ -705,6 +705,7 @@ def _scorecard_statement(principal: Principal, tree: TreeOn, year: int, as_of: d
             _count_if(on_time), _count_if(late), _count_if(overdue),
             func.sum(case((late, days_between(Assignment.completed_on, Assignment.due_date)), else_=0)),
             _count_if(and_(or_(on_time, late), has_evidence)),
+            func.sum(Assignment.urge_count), _count_if(Assignment.urge_count > 0),
         )
         .select_from(Assignment)
         .outerjoin(tree.ended, tree.ended.c.assignment_id == Assignment.id)
@@ -717,7 +718,8 @@ def _scorecard_statement(principal: Principal, tree: TreeOn, year: int, as_of: d
     )
 
 
-def _score_row(org_id, code, org_name, is_closed, assigned, n_on_time, n_late, n_overdue, late_days, with_evidence) -> dict:
+def _score_row(org_id, code, org_name, is_closed, assigned, n_on_time, n_late, n_overdue, late_days, with_evidence, urges,
+               urged) -> dict:
     completed = (n_on_time or 0) + (n_late or 0)
     return {
         "organization_id": org_id, "organization_code": code, "organization_name": org_name,
@@ -728,6 +730,7 @@ def _score_row(org_id, code, org_name, is_closed, assigned, n_on_time, n_late, n
         "overdue_rate_of_due": _ratio(n_overdue or 0, completed + (n_overdue or 0)),
         "average_days_late": round((late_days or 0) / n_late, 1) if n_late else None,
         "evidence_rate": _ratio(with_evidence or 0, completed),
+        "urges": urges or 0, "urged_assignments": urged or 0,
         "closed": bool(is_closed),
     }
 

@@ -1,0 +1,37 @@
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from tracker.schemas.common import DateTime, Id, PersonSchema
+
+
+class NotificationSchema(ma.Schema):
+    id = fields.Integer()
+    kind = fields.String(metadata={"description": "What happened: `urged` (a leader urged overdue work)"})
+    title = fields.String()
+    body = fields.String()
+    assignment_id = fields.Integer(allow_none=True, metadata={"description": "The assignment it is about, if any"})
+    actor = fields.Nested(PersonSchema, allow_none=True, metadata={"description": "Who caused it"})
+    created_at = DateTime()
+    read_at = DateTime(allow_none=True, metadata={"description": "When the user marked it read; null while unread"})
+
+
+class NotificationQuerySchema(ma.Schema):
+    unread = fields.Boolean(metadata={"description": "true: only the unread ones; false: only the read ones"})
+
+
+class MarkReadSchema(ma.Schema):
+    class Meta:
+        json_schema = {"oneOf": [{"required": ["ids"]}, {"required": ["all"]}]}
+
+    ids = fields.List(Id(), validate=validate.Length(min=1, max=500), metadata={"description": "These (the caller's own)"})
+    all = fields.Boolean(metadata={"description": "true: every unread one (false: none)"})
+
+    @ma.validates_schema
+    def one_of(self, data, **kwargs):
+        if ("ids" in data) == ("all" in data):
+            raise ma.ValidationError("Cần đúng một trong hai: ids hoặc all. Give either ids or all.", "_schema")
+
+
+class MarkedSchema(ma.Schema):
+    marked = fields.Integer(metadata={"description": "How many were unread and are now read"})
+    unread = fields.Integer(metadata={"description": "How many stay unread"})
