@@ -155,3 +155,45 @@ def test_notifications_are_read_by_their_user_alone(client, auth, session, overd
     assert_problem(client.get(NOTIFICATIONS, headers=owner, query_string={"unread": "maybe"}), 422, "request.validation_failed")
     assert_problem(client.get(NOTIFICATIONS, headers=owner, query_string={"since": "x"}), 400, "request.unknown_parameter")
     assert client.get(NOTIFICATIONS).status_code == 401
+
+
+def kinds_for(client, headers, assignment_id):
+    listed, _ = notifications_of(client, headers)
+    return [(n["kind"], n["title"].split(":")[0]) for n in reversed(listed) if n["assignment_id"] == assignment_id]
+
+
+def test_moves_of_the_work_reach_the_people_who_act_next(client, auth, make_assignment):
+    """A submission tells the leaders over the unit; a return and an approval tell the unit's
+    officers; an extension request tells the leaders, its decision the unit; nobody is told of
+    what they did, and an officer of another unit hears nothing."""
+    work = make_assignment("PNV-KD", TODAY + dt.timedelta(days=20), status="in_progress")
+    officer, leader, district, other = auth("canbo.noivu"), auth("lanhdao.ubnd"), auth("lanhdao.huyen"), auth("canbo.vhkhtt")
+
+    def move(headers, to, note=None):
+        response = client.post(f"/api/v1/assignments/{work}/transitions", headers=headers,
+                               json={"to": to, **({"note": note} if note else {})})
+        assert response.status_code == 200, response.get_json()
+
+    move(officer, "submitted")
+    move(leader, "returned", "Bổ sung số liệu quý III")
+    move(officer, "submitted")
+    move(district, "completed")
+    assert kinds_for(client, leader, work) == [("submitted", "Chờ duyệt"), ("submitted", "Chờ duyệt")]
+    assert kinds_for(client, district, work) == [("submitted", "Chờ duyệt")] * 2  # it approved: not told of that
+    assert kinds_for(client, officer, work) == [("returned", "Bị trả lại"), ("approved", "Đã duyệt hoàn thành")]
+    returned = next(n for n in notifications_of(client, officer)[0] if n["kind"] == "returned")
+    assert "Bổ sung số liệu quý III" in returned["body"] and returned["actor"]["full_name"]
+    assert kinds_for(client, other, work) == []
+
+    later = make_assignment("PNV-KD", TODAY + dt.timedelta(days=5), status="in_progress")
+    asked = client.post(f"/api/v1/assignments/{later}/extensions", headers=officer,
+                        json={"new_due_date": (TODAY + dt.timedelta(days=40)).isoformat(), "reason": "Chờ số liệu của tỉnh"})
+    assert asked.status_code == 201, asked.get_json()
+    assert kinds_for(client, leader, later) == [("extension_requested", "Đề nghị gia hạn")]
+    assert "Chờ số liệu của tỉnh" in notifications_of(client, leader)[0][0]["body"]
+    decided = client.post(f"/api/v1/assignments/{later}/extensions/{asked.get_json()['id']}/decision", headers=leader,
+                          json={"decision": "refuse", "note": "Không đủ căn cứ"})
+    assert decided.status_code == 200, decided.get_json()
+    assert kinds_for(client, officer, later) == [("extension_decided", "Gia hạn bị từ chối")]
+    assert kinds_for(client, leader, later) == [("extension_requested", "Đề nghị gia hạn")]  # not told of its own decision
+    assert kinds_for(client, other, later) == []

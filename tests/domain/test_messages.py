@@ -24,6 +24,7 @@ TRACKER = ROOT / "tracker"
 # Text that is not a message to a client, with why; whole files or folders by path prefix.
 NOT_MESSAGES_UNDER = {
     "tracker/documents/": "documents for print (Word, Excel): Vietnamese only, as the offices file them",
+    "tracker/services/notices.py": "the words of notifications: stored data, in Vietnamese as the offices write them",
     "tracker/i18n.py": "the Vietnamese sides of marshmallow's and webargs's messages, each paired with its English",
 }
 # Single literals, by file and a piece of their text.
@@ -31,8 +32,6 @@ NOT_MESSAGES = [
     ("tracker/api/reports.py", 'Các cột "Nhiệm vụ của đơn vị"', "a note printed under the summary sheet of an export"),
     ("tracker/api/reports.py", "Cách đánh giá: theo đường thẳng", "a note printed under the indicator sheet of an export"),
     ("tracker/cli.py", "A province since 1 July 2025", "command-line help in English; the province name is an example"),
-    ("tracker/services/urging.py", "Đề nghị đơn vị khẩn trương", "an urging's usual words: data in the history, Vietnamese as offices write it"),
-    ("tracker/services/urging.py", "đã quá hạn 0 ngày", "a notification's text to an officer: stored data, in Vietnamese"),
 ]
 
 _ENDS_A_SENTENCE = re.compile(r"[.!?…][)\]\"'”’»`]*\s*\Z")

@@ -2,11 +2,16 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from tracker.schemas.common import DateTime, Id, PersonSchema
+from tracker.services.notices import KINDS
 
 
 class NotificationSchema(ma.Schema):
     id = fields.Integer()
-    kind = fields.String(metadata={"description": "What happened: `urged` (a leader urged overdue work)"})
+    kind = fields.String(validate=validate.OneOf(KINDS), metadata={"description": (
+        "What happened: `urged` (a leader urged overdue work: to the unit's officers and the owner), `submitted` (work "
+        "to approve: to the leaders over the unit), `returned` and `approved` (to the unit's officers and the owner), "
+        "`extension_requested` (to the leaders over the unit), `extension_decided` (to the one who asked, the unit's "
+        "officers and the owner). Nobody is told of what they did themselves")})
     title = fields.String()
     body = fields.String()
     assignment_id = fields.Integer(allow_none=True, metadata={"description": "The assignment it is about, if any"})

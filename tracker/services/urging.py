@@ -6,28 +6,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from tracker.domain.access import MemberRole, Principal, can_approve_for
+from tracker.domain.access import Principal, can_approve_for
 from tracker.domain.classification import TaskClass, classify, days_overdue
 from tracker.errors import Conflict, Forbidden
 from tracker.extensions import db
-from tracker.models import Assignment, Membership, User
-from tracker.services import clock, history, notifications
+from tracker.models import Assignment
+from tracker.services import clock, history, notices
 from tracker.services.access import ancestor_ids
 from tracker.services.assignments import check_writable, get_assignment
 from tracker.services.workflow import run_each
-
-URGED = "urged"
-
-
-def urge_label(count: int) -> str:
-    return f"Đôn đốc lần {count}"
-
-
-# What an urging says when the leader adds no words of their own.
-STANDARD_MESSAGE = "Đề nghị đơn vị khẩn trương thực hiện, hoàn thành nhiệm vụ và báo cáo kết quả."
 
 
 def urge(principal: Principal, assignment_id: int, message: str | None, *, today: dt.date) -> dict:
@@ -43,7 +33,7 @@ def urge(principal: Principal, assignment_id: int, message: str | None, *, today
     if found != TaskClass.OVERDUE:
         raise Conflict("Chỉ đôn đốc nhiệm vụ đã quá hạn. Only overdue work is urged.", code="urge.not_overdue",
                        current=found.value if found else None)
-    message = message.strip() if message and message.strip() else STANDARD_MESSAGE
+    message = message.strip() if message and message.strip() else notices.STANDARD_URGING
     now = clock.now()
     # One UPDATE that counts atomically (two leaders urging at once both count) and leaves the
     # work's version and updated_at alone: an officer's If-Match stays good.
@@ -53,27 +43,10 @@ def urge(principal: Principal, assignment_id: int, message: str | None, *, today
         .returning(Assignment.urge_count).execution_options(synchronize_session=False)).scalar_one()
     set_committed_value(assignment, "urge_count", count)
     set_committed_value(assignment, "last_urged_at", now)
-    label = urge_label(count)
-    history.record(assignment, URGED, actor_id=principal.user_id, new={"urge_count": count, "label": label}, note=message)
-    overdue = days_overdue(assignment.due_date, today)
-    title = f"{label}: {assignment.action.ref} – {assignment.organization.name}"
-    body = (f"{message}\n\nNhiệm vụ {assignment.action.ref} ({assignment.action.title or assignment.action.text[:120]}), "
-            f"hạn {assignment.due_date:%d/%m/%Y}, đã quá hạn {overdue} ngày.")
-    notified = notifications.notify(_recipients(assignment, principal.user_id), kind=URGED, title=title, body=body,
-                                    assignment_id=assignment.id, actor_id=principal.user_id)
+    label = notices.urge_label(count)
+    history.record(assignment, notices.URGED, actor_id=principal.user_id, new={"urge_count": count, "label": label}, note=message)
+    notified = notices.urged(assignment, principal.user_id, count, message, days_overdue(assignment.due_date, today))
     return {"assignment_id": assignment.id, "urge_count": count, "last_urged_at": now, "notified": notified}
-
-
-def _recipients(assignment: Assignment, urged_by: int | None) -> set[int]:
-    """The unit's active officers and the owner, but not the one who urges."""
-    officers = set(db.session.scalars(
-        select(Membership.user_id).join(User, User.id == Membership.user_id)
-        .where(Membership.organization_id == assignment.organization_id, Membership.role == MemberRole.OFFICER.value,
-               User.is_active.is_(True))))
-    if assignment.owner_id is not None and assignment.owner is not None and assignment.owner.is_active:
-        officers.add(assignment.owner_id)
-    officers.discard(urged_by)
-    return officers
 
 
 def urge_many(principal: Principal, assignment_ids: list[int], message: str | None, *, today: dt.date) -> list[dict]:

@@ -17,7 +17,7 @@ from tracker.errors import AppError, Conflict, Forbidden, NotFound, ValidationFa
 from tracker.extensions import db
 from tracker.models import Assignment, AssignmentEvent, Evidence, Extension
 from tracker.models.base import utcnow
-from tracker.services import history
+from tracker.services import history, notices
 from tracker.services.access import ancestor_ids
 from tracker.services.assignments import capacities_for, check_version, check_writable, get_assignment
 
@@ -75,6 +75,7 @@ def transition(principal: Principal, assignment_id: int, target: str, *, today: 
                    effective_on=effective)
     if target in (Status.COMPLETED, Status.CANCELLED):
         _lapse_pending_extensions(principal, assignment)
+    notices.status_changed(assignment, principal.user_id, target, note)
     db.session.flush()
     return assignment
 
@@ -217,6 +218,7 @@ def request_extension(principal: Principal, assignment_id: int, new_due_date: dt
     history.record(assignment, "extension_requested", actor_id=principal.user_id,
                    new={"extension_id": extension.id, "new_due_date": new_due_date.isoformat(), "requested_after_due": after_due},
                    note=reason)
+    notices.extension_requested(assignment, extension, principal.user_id)
     db.session.flush()
     return extension
 
@@ -247,5 +249,6 @@ def decide_extension(principal: Principal, assignment_id: int, extension_id: int
                        new={"due_date": extension.new_due_date.isoformat(), "extension_id": extension.id}, note=note)
     else:
         history.record(assignment, "extension_refused", actor_id=principal.user_id, new={"extension_id": extension.id}, note=note)
+    notices.extension_decided(assignment, extension, principal.user_id)
     db.session.flush()
     return extension
