@@ -114,7 +114,9 @@ class GeneratedAssignmentsSchema(ma.Schema):
         "description": "The assignments created, each with its `location`"})
 
 
-class AssignmentQuerySchema(ma.Schema):
+class WorkFilterSchema(ma.Schema):
+    """The filters of /assignments, which the reports take too (tracker.services.assignments.apply_filters)."""
+
     organization_id = MultiValue(Id(), metadata={"description": "The organisation holding the work"})
     include_descendants = fields.Boolean(load_default=False, metadata={
         "description": "With organization_id: its whole subtree (several: the union of their subtrees)"})
@@ -123,12 +125,15 @@ class AssignmentQuerySchema(ma.Schema):
     action_id = MultiValue(Id(), metadata={"description": "The action, or actions split from it"})
     role = MultiValue(fields.String(validate=validate.OneOf(_ROLES)))
     status = MultiValue(fields.String(validate=validate.OneOf(_STATUSES)))
-    classification = MultiValue(fields.String(validate=validate.OneOf([c.value for c in TaskClass])), metadata={
-        "description": "The class as of `as_of`"})
     owner_id = MultiValue(Id())
     due_from = fields.Date()
     due_to = fields.Date()
     q = fields.String(validate=[validate.Length(min=1, max=200), single_line], metadata={"description": "Accent-insensitive search: action text, organisation, note"})
+
+
+class AssignmentQuerySchema(WorkFilterSchema):
+    classification = MultiValue(fields.String(validate=validate.OneOf([c.value for c in TaskClass])), metadata={
+        "description": "The class as of `as_of`"})
     as_of = fields.Date(metadata={"description": "Classify as of this date (default: today in Asia/Ho_Chi_Minh)"})
     sort = fields.String(load_default="due_date", validate=validate.OneOf(list(SORTS)))
     cursor = fields.String(metadata={"description": CURSOR_DESCRIPTION})

@@ -1,33 +1,23 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from tracker.schemas.common import DateTime, Id, MultiValue, PersonSchema, printable, single_line
+from tracker.schemas.common import DateTime, Id, MultiValue, PersonSchema, printable
 
 from tracker.domain.classification import TaskClass
-from tracker.domain.vocabulary import AssignmentRole, Status
 from tracker.services.reports import SUMMARY_KEYS
-from tracker.schemas.assignment import CURSOR_DESCRIPTION, OrganizationRefSchema, OwnerSchema
+from tracker.schemas.assignment import CURSOR_DESCRIPTION, OrganizationRefSchema, OwnerSchema, WorkFilterSchema
 
 FORMATS = ["json", "csv", "xlsx"]
 PERIODIC_FORMATS = [*FORMATS, "docx"]  # the periodic report (and its snapshots) also as a Word document
 PERIOD_PATTERN = "^20[0-9]{2}(-H1)?$"  # documents what tracker.services.periodic.Period.parse takes
 
 
-class ReportFilterSchema(ma.Schema):
-    """The /assignments filters, for reports."""
+class ReportFilterSchema(WorkFilterSchema):
+    """The /assignments filters, for reports: the organisations are those of the tree of `as_of`."""
 
     organization_id = MultiValue(Id(), metadata={"description": "The organisation holding the work on `as_of`"})
     include_descendants = fields.Boolean(load_default=False, metadata={
         "description": "With organization_id: its whole subtree of `as_of` (several: the union of their subtrees)"})
-    plan_id = MultiValue(Id())
-    group = MultiValue(fields.Integer(validate=validate.Range(1, 99)), metadata={"description": "Task group number"})
-    action_id = MultiValue(Id(), metadata={"description": "The action, or actions split from it"})
-    role = MultiValue(fields.String(validate=validate.OneOf([r.value for r in AssignmentRole])))
-    status = MultiValue(fields.String(validate=validate.OneOf([s.value for s in Status])))
-    owner_id = MultiValue(Id())
-    due_from = fields.Date()
-    due_to = fields.Date()
-    q = fields.String(validate=[validate.Length(min=1, max=200), single_line])
     as_of = fields.Date(metadata={"description": "Default: today in Asia/Ho_Chi_Minh"})
     format = fields.String(load_default="json", validate=validate.OneOf(FORMATS))
 
