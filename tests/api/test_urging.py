@@ -103,7 +103,7 @@ def test_who_may_urge(client, auth, session, org, overdue, make_assignment):
     body = client.post(URGE, headers=auth("lanhdao.ubnd"), json={"assignment_ids": [overdue, not_overdue, 999999],
                                                                  "message": "Khẩn trương hoàn thành"}).get_json()
     assert [r["status"] for r in body["results"]] == [200, 409, 404]
-    assert body["results"][1]["code"] == "urge.not_overdue" and body["results"][1]["current"] == "in_progress_on_time"
+    assert body["results"][1]["code"] == "urge.not_overdue" and body["results"][1]["classification"] == "in_progress_on_time"
     assert (body["succeeded"], body["failed"]) == (1, 2)
     assert counts(session, not_overdue)[0] == 0
 

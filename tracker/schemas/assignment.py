@@ -188,6 +188,8 @@ class ItemResultSchema(ma.Schema):
     allowed = fields.List(fields.String(validate=validate.OneOf(_STATUSES)), metadata={
         "optional": True, "description": "A move not allowed from the current status: the statuses reachable"})
     current = fields.String(validate=validate.OneOf(_STATUSES), metadata={"optional": True, "description": "A move not allowed: the current status"})
+    classification = fields.String(allow_none=True, validate=validate.OneOf([c.value for c in TaskClass]), metadata={
+        "optional": True, "description": "An urging refused as not overdue (`urge.not_overdue`): the class today (null: cancelled)"})
 
 
 class BulkResultSchema(ma.Schema):

@@ -32,7 +32,7 @@ def urge(principal: Principal, assignment_id: int, message: str | None, *, today
     found = classify(assignment.status, assignment.due_date, assignment.completed_on, today)
     if found != TaskClass.OVERDUE:
         raise Conflict("Chỉ đôn đốc nhiệm vụ đã quá hạn. Only overdue work is urged.", code="urge.not_overdue",
-                       current=found.value if found else None)
+                       classification=found.value if found else None)
     message = message.strip() if message and message.strip() else notices.STANDARD_URGING
     now = clock.now()
     # One UPDATE that counts atomically (two leaders urging at once both count) and leaves the

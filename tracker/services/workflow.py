@@ -156,7 +156,7 @@ def run_each(items: list[dict], operation: Callable[[dict], Any]) -> list[dict]:
             savepoint.rollback()
             results.append({"index": index, "status": error.status, "code": error.code, "detail": _item_detail(error),
                             **({"errors": error.errors} if error.errors else {}),
-                            **{k: v for k, v in error.extra.items() if k in ("allowed", "current")}})
+                            **{k: v for k, v in error.extra.items() if k in ("allowed", "current", "classification")}})
     return results
 
 
