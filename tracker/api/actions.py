@@ -12,7 +12,6 @@ URL_PREFIX = ""
 blp = Blueprint("actions", __name__, description="Nhiệm vụ: actions of a plan, and their finer splits")
 
 
-
 @blp.route("/plans/<int:plan_id>/actions", methods=["POST"])
 @login_required()
 @blp.arguments(ActionCreateSchema)

@@ -14,7 +14,7 @@ from tracker.api.exports import Column, Sheet, export_filename, export_response,
 from tracker.api.security import current_principal, login_required
 from tracker.documents import docx_report, labels
 from tracker.documents import responsibility as responsibility_document
-from tracker.domain.classification import LABELS as CLASS_LABELS, TaskClass, classify
+from tracker.domain.classification import LABELS as CLASS_LABELS, TaskClass
 from tracker.extensions import db
 from tracker.schemas.report import (
     DEFAULT_PAGE_SIZE, AttentionQuerySchema, AttentionSchema, IndicatorReportQuerySchema, IndicatorReportSchema, OverdueQuerySchema,
@@ -122,14 +122,6 @@ EXTENSION_COLUMNS = [
 ]
 
 
-def _classified(rows: list[dict], as_of: dt.date) -> list[dict]:
-    """JSON rows with their class as of `as_of`, as /assignments gives it (the sheets have no such column)."""
-    for row in rows:
-        found = classify(row["status"], row["due_date"], row["completed_on"], as_of)
-        row["classification"] = found.value if found else None
-    return rows
-
-
 def _count_rows(rows: list[dict]) -> list[dict]:
     return [{**row, **row["counts"]} for row in rows]
 
@@ -192,7 +184,7 @@ def overdue(args, pagination_parameters):
     # Tallies hold the current holders: they answer for today and later (the tree of an earlier day may differ).
     count = (lambda: tallies.total(principal, as_of=as_of, classification="overdue", **args)) if as_of >= clock.today() else None
     page = RowPage(stmt, pagination_parameters, count=count, ordering="overdue", cursor=cursor)
-    return _classified([reports.overdue_row(row, as_of) for row in page.items], as_of), page.headers
+    return reports.classified([reports.overdue_row(row, as_of) for row in page.items], as_of), page.headers
 
 
 def _summary_document(args: dict) -> tuple[dict, str, str, dt.date]:
@@ -254,15 +246,17 @@ def summary(args):
     fmt = args.pop("format")
     since = args.pop("since_snapshot", None)
     paging = _paging(args)
+
+    def filters() -> dict:  # what summary_level and summary_units_page take besides as_of
+        return {key: value for key, value in args.items() if key not in ("by", "as_of", "include_descendants")}
+
     if args.pop("level", None) is not None or args.get("parent_id") is not None:
-        filters = {key: value for key, value in args.items() if key not in ("by", "as_of", "include_descendants")}
-        result = reports.summary_level(current_principal(), as_of=args.get("as_of") or clock.today(), today=clock.today(), **filters)
+        result = reports.summary_level(current_principal(), as_of=args.get("as_of") or clock.today(), today=clock.today(), **filters())
         return result if paging is None else _paged(result, paging, len(result["rows"]))
     args.pop("parent_id", None)
     if paging is not None and fmt == "json" and since is None and args["by"] == "organization":
-        filters = {key: value for key, value in args.items() if key not in ("by", "as_of", "include_descendants")}
         found = reports.summary_units_page(current_principal(), as_of=args.get("as_of") or clock.today(), today=clock.today(),
-                                           offset=paging.first_item, limit=paging.page_size, **filters)
+                                           offset=paging.first_item, limit=paging.page_size, **filters())
         if found is not None:  # from the tallies: the page's units only, never the whole tree
             return _paged(found[0], paging, found[1], found[0]["rows"])
     result, name, title, as_of = _summary_document(args)
@@ -427,7 +421,7 @@ def attention(args):
         ]
         return export_response(args["format"], "viec-can-xu-ly", "Việc cần xử lý", today, sheets)
     for section in ("awaiting_approval", "returned", "overdue", "due_soon"):
-        _classified(result[section]["items"], today)
+        reports.classified(result[section]["items"], today)
     return result
 
 

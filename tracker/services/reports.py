@@ -26,7 +26,7 @@ from sqlalchemy.orm import aliased
 
 from tracker.domain.access import Principal
 from tracker.domain.classification import (
-    LABELS as CLASS_LABELS, TaskClass, class_condition, class_expression, days_overdue, due_soon_condition,
+    LABELS as CLASS_LABELS, TaskClass, class_condition, classify, class_expression, days_overdue, due_soon_condition,
 )
 from tracker.errors import NotFound
 from tracker.extensions import db
@@ -242,6 +242,15 @@ def overdue_query(principal: Principal, *, as_of: dt.date, tree: TreeOn | None =
 def as_dict(row) -> dict:
     """A result row as a dict of its columns (a dict, as streamed rows come, is taken as it is)."""
     return row if isinstance(row, dict) else dict(zip(row._fields, row))
+
+
+def classified(rows: list[dict], as_of: dt.date) -> list[dict]:
+    """Report rows (as JSON gives them) with their class as of `as_of`, as /assignments gives it; in
+    place. Exports have no such column and skip it."""
+    for row in rows:
+        found = classify(row["status"], row["due_date"], row["completed_on"], as_of)
+        row["classification"] = found.value if found else None
+    return rows
 
 
 def overdue_row(row, as_of: dt.date) -> dict:
