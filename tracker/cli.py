@@ -17,7 +17,9 @@ from tracker.errors import AppError, flatten_errors
 from tracker.extensions import db
 from tracker.models import Organization, User
 from tracker.schemas.user import UserSchema
-from tracker.services import admin_units, auth, demo, demo_reform, evidence, plan_import, tallies, users
+from tracker.services import (
+    admin_units, auth, clock, demo, demo_reform, evidence, plan_import, reminders, tallies, users, worker,
+)
 
 DEMO_PLAN = "kim-dong-nq57.yaml"
 
@@ -195,6 +197,33 @@ def recount_command(check: bool) -> None:
     with _committing():
         tallies.rebuild()
     click.echo(f"tallies counted again: {len(tallies.stored())} rows")
+
+
+@tracker_cli.command("worker")
+@click.option("--once", is_flag=True, help="Run one round and stop.")
+@click.option("--until-idle", is_flag=True, help="Run rounds until one finds nothing to do, then stop.")
+@click.option("--poll-seconds", type=click.FloatRange(min=0.05), default=None,
+              help="How long an idle worker waits (default: WORKER_POLL_SECONDS).")
+def worker_command(once: bool, until_idle: bool, poll_seconds: float | None) -> None:
+    """Run the worker: the daily reminders at REMINDER_TIME, mails and webhook deliveries from the
+    outbox. Stops cleanly on SIGTERM or Ctrl-C after the round in hand."""
+    _require_schema()
+    if not current_app.config.get("SMTP_HOST"):
+        click.echo("worker: SMTP_HOST is not set, so no mail is made or sent", err=True)
+    rounds = worker.run(poll_seconds if poll_seconds is not None else current_app.config["WORKER_POLL_SECONDS"],
+                        once=once, until_idle=until_idle)
+    click.echo(f"worker stopped after {rounds} round(s)")
+
+
+@tracker_cli.command("send-reminders")
+@click.option("--day", type=click.DateTime(formats=["%Y-%m-%d", "%d/%m/%Y"]), default=None,
+              help="The day whose digests to make (default: today); made once per day.")
+def send_reminders_command(day: dt.datetime | None) -> None:
+    """Make a day's reminder digests now (the worker does it daily at REMINDER_TIME); the worker sends them."""
+    _require_schema()
+    with _committing():
+        made = reminders.make_digests(day.date() if day else clock.today())
+    click.echo(f"{made} digest(s) written to the outbox")
 
 
 @tracker_cli.command("import-admin-units")

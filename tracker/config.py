@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import NoReturn
 
@@ -55,6 +55,32 @@ def _choice(env: dict, name: str, choices: tuple[str, ...], default: str) -> str
 
 def _list(value: str | None) -> list[str]:
     return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+def _time(env: dict, name: str, default: str) -> str:
+    raw = (env.get(name) or default).strip()
+    try:
+        hours, minutes = (int(part) for part in raw.split(":"))
+    except ValueError:
+        raise ConfigError(f"{name} must be a local time HH:MM, got {raw!r}") from None
+    if not (0 <= hours < 24 and 0 <= minutes < 60):
+        raise ConfigError(f"{name} must be a local time HH:MM, got {raw!r}")
+    return f"{hours:02d}:{minutes:02d}"
+
+
+def _dates(env: dict, name: str) -> list[str]:
+    """Days as YYYY-MM-DD or DD/MM/YYYY, comma-separated; given back as ISO dates."""
+    found = []
+    for item in _list(env.get(name)):
+        try:
+            if "/" in item:
+                day, month, year = (int(part) for part in item.split("/"))
+                found.append(date(year, month, day).isoformat())
+            else:
+                found.append(date.fromisoformat(item).isoformat())
+        except ValueError:
+            raise ConfigError(f"{name} must list dates as YYYY-MM-DD or DD/MM/YYYY, got {item!r}") from None
+    return sorted(set(found))
 
 
 def normalise_database_url(url: str) -> str:
@@ -143,6 +169,26 @@ def load_settings(instance_path: str, env: dict | None = None) -> dict:
         "TRACKER_MAX_PAGE_SIZE": _int(env, "MAX_PAGE_SIZE", 200),
         "MAX_CONTENT_LENGTH": _int(env, "MAX_REQUEST_MB", 60) * 1024 * 1024,
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
+        # E-mail (tracker.services.mail), sent by the worker (`flask tracker worker`). With no SMTP_HOST
+        # no mail is made; in-app notifications go on regardless.
+        "SMTP_HOST": env.get("SMTP_HOST") or None,
+        "SMTP_PORT": _int(env, "SMTP_PORT", 587),
+        # starttls (port 587), ssl (implicit TLS, port 465) or none (a relay on the local network).
+        "SMTP_TLS": _choice(env, "SMTP_TLS", ("starttls", "ssl", "none"), "starttls"),
+        "SMTP_USERNAME": env.get("SMTP_USERNAME") or None,
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD") or None,
+        "SMTP_TIMEOUT_SECONDS": _int(env, "SMTP_TIMEOUT_SECONDS", 30),
+        "MAIL_SENDER": env.get("MAIL_SENDER") or "Theo dõi nhiệm vụ <no-reply@localhost>",
+        # Where the links in mails lead: the front end's address (its /#/assignments/<id> pages).
+        "FRONTEND_URL": (env.get("FRONTEND_URL") or "http://127.0.0.1:5000/app/").rstrip("/") + "/",
+        # The daily reminders are made at this local time (TRACKER_TIMEZONE) on working days.
+        "REMINDER_TIME": _time(env, "REMINDER_TIME", "07:00"),
+        # Days with no mail besides Saturdays and Sundays: Tết and national holidays, listed by date.
+        "HOLIDAYS": _dates(env, "HOLIDAYS"),
+        # A submission waiting for approval longer than this many days is put to the leaders.
+        "APPROVAL_REMINDER_DAYS": _int(env, "APPROVAL_REMINDER_DAYS", 3),
+        # How long an idle worker waits before looking for work again.
+        "WORKER_POLL_SECONDS": _int(env, "WORKER_POLL_SECONDS", 5),
         # flask-smorest / OpenAPI
         "API_TITLE": "Tracker API",
         "API_VERSION": "v1",

@@ -5,6 +5,7 @@ from tracker.models.auth import AuthSession, SignIn
 from tracker.models.evidence import Evidence
 from tracker.models.idempotency import IdempotencyKey
 from tracker.models.notification import Notification
+from tracker.models.outbox import OutboxMail, ScheduledRun
 from tracker.models.indicator import Indicator, IndicatorTarget, IndicatorUnit, Measurement, MeasurementEvidence
 from tracker.models.organization import AssignmentTransfer, Organization, OrganizationLink, OrganizationVersion, Reorganization
 from tracker.models.plan import Action, Plan, TaskGroup
@@ -13,6 +14,6 @@ from tracker.models.tally import AssignmentTally
 from tracker.models.user import Membership, User
 
 __all__ = [
-    "Action", "Assignment", "AssignmentTally", "AssignmentTransfer", "AssignmentEvent", "AuthSession", "Evidence", "Extension", "IdempotencyKey", "Indicator", "IndicatorTarget", "IndicatorUnit", "Measurement", "MeasurementEvidence", "Membership", "Notification", "Organization", "OrganizationLink", "OrganizationVersion", "Plan", "Reorganization",
-    "ReportSnapshot", "SignIn", "TaskGroup", "User",
+    "Action", "Assignment", "AssignmentTally", "AssignmentTransfer", "AssignmentEvent", "AuthSession", "Evidence", "Extension", "IdempotencyKey", "Indicator", "IndicatorTarget", "IndicatorUnit", "Measurement", "MeasurementEvidence", "Membership", "Notification", "Organization", "OutboxMail", "OrganizationLink", "OrganizationVersion", "Plan", "Reorganization",
+    "ReportSnapshot", "ScheduledRun", "SignIn", "TaskGroup", "User",
 ]

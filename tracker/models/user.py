@@ -1,4 +1,4 @@
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
@@ -19,6 +19,8 @@ class User(Timestamped, db.Model):
     phone: Mapped[str | None] = mapped_column(String(32))
     email: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Which mails the user wants, by kind (tracker.services.mail.MAIL_KINDS); a kind not named is wanted.
+    email_preferences: Mapped[dict | None] = mapped_column(JSON)
     # fold(username, full name, email): accent- and case-insensitive search on every database.
     search_key: Mapped[str] = mapped_column(String(600), default="")
 

@@ -40,3 +40,32 @@ class MarkReadSchema(ma.Schema):
 class MarkedSchema(ma.Schema):
     marked = fields.Integer(metadata={"description": "How many were unread and are now read"})
     unread = fields.Integer(metadata={"description": "How many stay unread"})
+
+
+def _kind_fields(**kwargs) -> dict:
+    from tracker.services.mail import MAIL_KINDS  # noqa: PLC0415 - the one list of kinds
+
+    return {kind: fields.Boolean(metadata={"description": f"{label['en']} ({label['vi']})"}, **kwargs)
+            for kind, label in MAIL_KINDS.items()}
+
+
+MailKindsSchema = ma.Schema.from_dict(_kind_fields(required=True), name="MailKinds")
+MailKindsPatchSchema = ma.Schema.from_dict(_kind_fields(), name="MailKindsPatch")
+
+
+class MailKindLabelSchema(ma.Schema):
+    vi = fields.String()
+    en = fields.String()
+
+
+class MailPreferencesSchema(ma.Schema):
+    email = fields.String(allow_none=True, metadata={"description": "Where mails go (set by an administrator); none: no mail"})
+    mail_configured = fields.Boolean(metadata={"description": "Whether this server sends mail at all (SMTP_HOST)"})
+    email_preferences = fields.Nested(MailKindsSchema, metadata={"description": "Each kind of mail: wanted or not"})
+    labels = fields.Dict(keys=fields.String(), values=fields.Nested(MailKindLabelSchema),
+                         metadata={"description": "Each kind's name, in Vietnamese and English"})
+
+
+class MailPreferencesPatchSchema(ma.Schema):
+    email_preferences = fields.Nested(MailKindsPatchSchema, required=True,
+                                      metadata={"description": "The kinds to change; the others stay as they are"})

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from tracker.domain.access import MemberRole
 from tracker.extensions import db
 from tracker.models import Assignment, Extension, Membership, User
-from tracker.services import notifications
+from tracker.services import mail, notifications
 from tracker.services.access import ancestor_ids
 
 URGED, SUBMITTED, RETURNED, APPROVED = "urged", "submitted", "returned", "approved"
@@ -26,9 +26,19 @@ def _members(org_ids: list[int], role: MemberRole) -> set[int]:
         .where(Membership.organization_id.in_(sorted(set(org_ids))), Membership.role == role.value, User.is_active.is_(True))))
 
 
+def officers_of(org_id: int) -> set[int]:
+    """The unit's active officers."""
+    return _members([org_id], MemberRole.OFFICER)
+
+
+def leaders_over(org_id: int) -> set[int]:
+    """The active leaders of the unit and of every unit above it."""
+    return _members([org_id, *ancestor_ids(org_id)], MemberRole.LEADER)
+
+
 def unit_people(assignment: Assignment) -> set[int]:
     """Who does the work: the unit's active officers and the owner."""
-    people = _members([assignment.organization_id], MemberRole.OFFICER)
+    people = officers_of(assignment.organization_id)
     if assignment.owner is not None and assignment.owner.is_active:
         people.add(assignment.owner.id)
     return people
@@ -36,7 +46,7 @@ def unit_people(assignment: Assignment) -> set[int]:
 
 def approvers(assignment: Assignment) -> set[int]:
     """Who decides on it: the active leaders of the unit and of every unit above it."""
-    return _members([assignment.organization_id, *ancestor_ids(assignment.organization_id)], MemberRole.LEADER)
+    return leaders_over(assignment.organization_id)
 
 
 def _send(recipients: set[int], kind: str, assignment: Assignment, actor_id: int | None, title: str, body: str) -> int:
@@ -58,8 +68,17 @@ def urge_label(count: int) -> str:
 
 
 def urged(assignment: Assignment, actor_id: int | None, count: int, message: str, days_overdue: int) -> int:
-    return _send(unit_people(assignment), URGED, assignment, actor_id, urge_label(count),
-                 f"{message}\n\n{_what(assignment)}, đã quá hạn {days_overdue} ngày.")
+    """In-app to the unit's officers and the owner, and by e-mail to those of them who want it."""
+    people = unit_people(assignment)
+    title, body = urge_label(count), f"{message}\n\n{_what(assignment)}, đã quá hạn {days_overdue} ngày."
+    notified = _send(people, URGED, assignment, actor_id, title, body)
+    subject = f"{title}: {assignment.action.ref} – {assignment.organization.name}"
+    url = mail.link(assignment.id)
+    for user in db.session.scalars(select(User).where(User.id.in_(sorted(people))).order_by(User.id)):
+        text = f"Kính gửi {user.full_name},\n\n{body}\n\nXem và cập nhật: {url}\n\n{mail.FOOTER}"
+        mail.enqueue(user, mail.URGED, f"urged:{assignment.id}:{count}:{user.id}", subject, text,
+                     mail.plain_html(subject, [f"Kính gửi {user.full_name},", body], url))
+    return notified
 
 
 def status_changed(assignment: Assignment, actor_id: int | None, target: str, note: str | None) -> int:
