@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -18,14 +19,25 @@ def free_port() -> int:
 
 
 class Inbox:
-    """aiosmtpd's handler: every message accepted, parsed, kept in order of arrival."""
+    """aiosmtpd's handler: every message accepted (but to @refused.example, refused for good), parsed, kept in order of arrival."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay_seconds: float = 0.0) -> None:
+        self.delay_seconds = delay_seconds
+        self.peers: set[str] = set()
         self.messages: list[EmailMessage] = []
         self.recipients: list[list[str]] = []
         self._lock = threading.Lock()
 
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's hook name
+        if address.endswith("@refused.example"):
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        if self.delay_seconds:
+            await asyncio.sleep(self.delay_seconds)  # a slow server: workers overlap
+        self.peers.add(str(session.peer))
         parsed = email.message_from_bytes(envelope.original_content or envelope.content, policy=email.policy.default)
         with self._lock:
             self.messages.append(parsed)
@@ -40,9 +52,9 @@ class Inbox:
 class SMTPServer:
     """Started and stopped by the test; the same port each time, so that a mail can wait while it is down."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, delay_seconds: float = 0.0) -> None:
         self.port = port or free_port()
-        self.inbox = Inbox()
+        self.inbox = Inbox(delay_seconds)
         self._controller: Controller | None = None
 
     def start(self) -> "SMTPServer":
