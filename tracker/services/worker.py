@@ -40,9 +40,19 @@ def run(poll_seconds: float, *, once: bool = False, until_idle: bool = False,
     first round with nothing to do (`until_idle`); how many rounds ran. A round that fails (the
     database restarting, say) is logged, and the next one comes after the usual wait."""
     stop = stop or threading.Event()
+    previous = {}
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: stop.set())
+            previous[signum] = signal.signal(signum, lambda *_: stop.set())
+    try:
+        return _rounds(poll_seconds, once, until_idle, stop, round_)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _rounds(poll_seconds: float, once: bool, until_idle: bool, stop: threading.Event,
+            round_: Callable[[], dict[str, int]]) -> int:
     rounds = 0
     while not stop.is_set():
         rounds += 1
