@@ -208,10 +208,9 @@ def worker_command(once: bool, until_idle: bool, poll_seconds: float | None) -> 
     """Run the worker: the daily reminders at REMINDER_TIME, mails and webhook deliveries from the
     outbox. Stops cleanly on SIGTERM or Ctrl-C after the round in hand."""
     _require_schema()
-    if not current_app.config.get("SMTP_HOST"):
-        click.echo("worker: SMTP_HOST is not set, so no mail is made or sent", err=True)
+    mail_note = "" if current_app.config.get("SMTP_HOST") else " (SMTP_HOST is not set, so no mail is made or sent)"
     rounds = worker.run(poll_seconds if poll_seconds is not None else current_app.config["WORKER_POLL_SECONDS"],
-                        once=once, until_idle=until_idle)
+                        once=once, until_idle=until_idle, on_start=lambda: click.echo(f"worker started{mail_note}", err=True))
     click.echo(f"worker stopped after {rounds} round(s)")
 
 

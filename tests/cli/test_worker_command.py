@@ -41,3 +41,25 @@ def test_send_reminders_makes_a_days_digests_once_and_the_worker_sends_them(runn
 def test_a_bad_day_is_refused(runner, day):
     result = runner.invoke(args=["tracker", "send-reminders", "--day", day])
     assert result.exit_code == 2 and "--day" in result.output
+
+
+@pytest.mark.no_transaction
+def test_a_running_worker_stops_cleanly_on_sigterm(app, database_url, tmp_path):
+    import os  # noqa: PLC0415
+    import signal  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    env = {**os.environ, "DATABASE_URL": database_url, "TRACKER_ENV": "testing", "SMTP_HOST": "", "WORKER_POLL_SECONDS": "3600",
+           "EVIDENCE_DIR": str(tmp_path / "evidence"), "EVIDENCE_STAGING_DIR": str(tmp_path / "staging")}
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "tracker", "worker"], cwd=Path(__file__).parents[2],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = worker.stderr.readline()
+        assert first.startswith("worker started"), first + worker.stderr.read()  # it handles SIGTERM; idle for an hour
+        worker.send_signal(signal.SIGTERM)
+        out, _ = worker.communicate(timeout=60)
+    finally:
+        worker.kill()
+    assert worker.returncode == 0 and out.startswith("worker stopped after ")  # 0 or 1 round(s): when the signal came

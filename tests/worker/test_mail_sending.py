@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.worker.smtp_server import SMTPServer
-from tracker.models import OutboxMail, User
+from tracker.models import User
 from tracker.services import mail, worker
 
 NOW = dt.datetime(2030, 3, 10, 23, 30, tzinfo=dt.UTC)  # Monday 06:30 in Hanoi, before the digests (07:00)

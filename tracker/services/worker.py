@@ -35,15 +35,19 @@ def busy(done: dict[str, int]) -> bool:
 
 
 def run(poll_seconds: float, *, once: bool = False, until_idle: bool = False,
-        stop: threading.Event | None = None, round_: Callable[[], dict[str, int]] = run_once) -> int:
+        stop: threading.Event | None = None, round_: Callable[[], dict[str, int]] = run_once,
+        on_start: Callable[[], None] | None = None) -> int:
     """Run rounds until stopped (SIGTERM, SIGINT, `stop`), after one round (`once`), or after the
-    first round with nothing to do (`until_idle`); how many rounds ran. A round that fails (the
+    first round with nothing to do (`until_idle`); how many rounds ran. `on_start` is called once
+    the signals are handled. A round that fails (the
     database restarting, say) is logged, and the next one comes after the usual wait."""
     stop = stop or threading.Event()
     previous = {}
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
             previous[signum] = signal.signal(signum, lambda *_: stop.set())
+    if on_start is not None:
+        on_start()  # the signals are ours from here on
     try:
         return _rounds(poll_seconds, once, until_idle, stop, round_)
     finally:
