@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from html import escape
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -80,6 +80,23 @@ def _work(*conditions) -> list[Assignment]:
         .order_by(Assignment.due_date, Assignment.id)).unique())
 
 
+def _overdue_days(covered: list[dt.date], open_work) -> list[dt.date]:
+    """The due dates whose work became overdue, or another week overdue, on one of the days covered:
+    the day before each, and every 7 days back to the oldest open due date (so that the database
+    picks the rows, however many are overdue)."""
+    oldest = db.session.scalar(select(func.min(Assignment.due_date)).join(Organization, Organization.id == Assignment.organization_id)
+                               .where(*open_work))
+    if oldest is None:
+        return []
+    days = set()
+    for covered_day in covered:
+        due = covered_day - dt.timedelta(days=1)
+        while due >= oldest:
+            days.add(due)
+            due -= dt.timedelta(days=OVERDUE_EVERY_DAYS)
+    return sorted(days)
+
+
 def collect(day: dt.date, previous: dt.date, approval_days: int) -> dict[int, list[Item]]:
     """Each person's items for a digest on `day` covering the days after `previous`."""
     covered = workdays.days_since(previous, day)
@@ -110,10 +127,7 @@ def collect(day: dt.date, previous: dt.date, approval_days: int) -> dict[int, li
         for person in unit_people(assignment):
             found[person].append(item)
 
-    for assignment in _work(*open_work, Assignment.due_date.is_not(None), Assignment.due_date < day):
-        if not any((late := (covered_day - assignment.due_date).days) >= 1 and (late - 1) % OVERDUE_EVERY_DAYS == 0
-                   for covered_day in covered):
-            continue
+    for assignment in _work(*open_work, Assignment.due_date.in_(_overdue_days(covered, open_work))):
         urged = f", đã đôn đốc {assignment.urge_count} lần" if assignment.urge_count else ""
         item = _item(mail.OVERDUE, assignment, f"hạn {assignment.due_date:%d/%m/%Y}, "
                                                 f"quá hạn {(day - assignment.due_date).days} ngày{urged}")
