@@ -5,6 +5,7 @@ transaction that is rolled back."""
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -199,7 +200,14 @@ class Auth:
     def __init__(self, app):
         with app.app_context():
             self.user_ids = {name: uid for name, uid in db.session.execute(select(User.username, User.id))}
-            pairs = {name: signed_in(uid) for name, uid in self.user_ids.items()}
+            # Access tokens that outlive the run: a whole suite on a busy 2-core machine can take longer
+            # than the configured 15 minutes (token lifetimes have their own tests).
+            configured = app.config["JWT_ACCESS_TOKEN_EXPIRES"]
+            app.config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(hours=12)
+            try:
+                pairs = {name: signed_in(uid) for name, uid in self.user_ids.items()}
+            finally:
+                app.config["JWT_ACCESS_TOKEN_EXPIRES"] = configured
             self.session_ids = {name: pair.session_id for name, pair in pairs.items()}
             self._access = {name: pair.access_token for name, pair in pairs.items()}
             self._refresh = {name: pair.refresh_token for name, pair in pairs.items()}
