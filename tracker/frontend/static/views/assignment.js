@@ -153,7 +153,8 @@ function actions(a, etag, ctx, reload) {
     } }, h("h3", {}, "Cập nhật tiến độ"), field("Tiến độ (%)", progress), field("Ghi chú kèm theo", comment),
     h("button", { type: "submit" }, "Lưu tiến độ")));
 
-    if (!a.pending_extension && a.allowed_transitions.length) {
+    // Who may change the due date needs no extension; who reports progress asks for one.
+    if (!a.pending_extension && a.allowed_transitions.length && !a.editable_fields.includes("due_date")) {
       const newDue = h("input", { id: "extension-date", type: "date", required: true });
       const why = h("textarea", { id: "extension-reason", rows: 2, required: true, minlength: 5, maxlength: 4000 });
       parts.push(h("form", { class: "extension-form", onsubmit: (event) => {
