@@ -10,6 +10,7 @@ import { renderWork } from "./views/work.js";
 
 const main = document.getElementById("main");
 const context = { me: null, labels: null };
+let visits = 0; // navigations started, so that a slow page never covers a later one
 
 const ROLE_NAMES = { leader: "Lãnh đạo", officer: "Cán bộ", viewer: "Giám sát" };
 
@@ -67,17 +68,21 @@ async function route() {
   renderNav();
   const path = location.hash.split("?")[0];
   const params = new URLSearchParams(location.hash.split("?")[1] || "");
+  const visit = ++visits;
   for (const [pattern, view] of ROUTES) {
     const match = pattern.exec(path);
     if (match) {
       replace(main, h("p", { class: "loading" }, "Đang tải…"));
+      // Each view draws into its own box, shown only if no later navigation has started meanwhile.
+      const box = h("div", { class: "view" });
       try {
-        await view()(main, { ...context, id: match[1] ? Number(match[1]) : null, params, reload: route });
+        await view()(box, { ...context, id: match[1] ? Number(match[1]) : null, params, reload: route });
       } catch (error) {
         if (error.status === 401) return;
-        replace(main, h("div", { class: "panel error", role: "alert" },
+        replace(box, h("div", { class: "panel error", role: "alert" },
           h("h1", {}, error.status === 404 ? "Không tìm thấy" : "Không tải được trang"), h("p", {}, errorText(error))));
       }
+      if (visit === visits) replace(main, box);
       return;
     }
   }
@@ -121,7 +126,10 @@ async function start() {
   context.labels = labels.data;
   context.roles = rolesOf(context.me);
   renderWho();
-  if (!location.hash || location.hash === "#" || location.hash === "#/") location.replace(homeRoute());
+  if (!location.hash || location.hash === "#" || location.hash === "#/") {
+    location.replace(homeRoute()); // the hashchange that follows routes
+    return;
+  }
   await route();
 }
 

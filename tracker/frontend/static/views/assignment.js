@@ -95,7 +95,7 @@ function actions(a, etag, ctx, reload) {
           }
           const reason = h("textarea", { id: "move-note", rows: 3, required: true, maxlength: 4000 });
           const confirm = h("button", { type: "submit" }, `Xác nhận: ${MOVES[to]}`);
-          const form = h("form", { onsubmit: (submit) => {
+          const form = h("form", { novalidate: true, onsubmit: (submit) => {
             submit.preventDefault();
             if (!reason.value.trim()) {
               flash("Cần nêu lý do.", "error");
@@ -230,9 +230,20 @@ function extensionSection(items) {
       x.decision_note ? h("p", { class: "muted" }, `Ý kiến: ${x.decision_note}`) : null))));
 }
 
-function value(v) {
+const FACT_NAMES = { status: "trạng thái", progress: "tiến độ", due_date: "thời hạn", owner: "người phụ trách", note: "ghi chú",
+  name: "tệp", organization: "đơn vị", role: "vai trò", cycle: "năm", assigned_on: "ngày giao" };
+const HIDDEN_FACTS = new Set(["sha256", "evidence_id", "size", "owner_id"]);
+
+function value(v, ctx) {
   if (v === null || v === undefined) return "";
-  return Object.entries(v).map(([k, x]) => `${k}: ${x}`).join(", ");
+  return Object.entries(v).filter(([k]) => !HIDDEN_FACTS.has(k)).map(([k, x]) => {
+    let shown = x;
+    if (k === "status") shown = statusLabel(x, ctx.labels);
+    else if (k === "role") shown = ctx.labels.roles[x]?.vi || x;
+    else if (k === "progress") shown = `${x}%`;
+    else if (typeof x === "string" && /^\d{4}-\d{2}-\d{2}$/.test(x)) shown = date(x);
+    return `${FACT_NAMES[k] || k}: ${shown ?? "—"}`;
+  }).join(", ");
 }
 
 function historySection(events, ctx) {
@@ -241,6 +252,6 @@ function historySection(events, ctx) {
     h("ol", { class: "timeline" }, events.map((e) => h("li", { dataset: { kind: e.kind } },
       h("strong", {}, ctx.labels.event_kinds[e.kind]?.vi || e.kind),
       h("small", {}, `${e.actor ? e.actor.full_name : "Hệ thống"} · ${dateTime(e.recorded_at)}${e.effective_on ? ` · hiệu lực ${date(e.effective_on)}` : ""}`),
-      e.old_value || e.new_value ? h("p", { class: "change" }, [e.old_value ? `${value(e.old_value)} → ` : "", value(e.new_value)].join("")) : null,
+      e.old_value || e.new_value ? h("p", { class: "change" }, [e.old_value ? `${value(e.old_value, ctx)} → ` : "", value(e.new_value, ctx)].join("")) : null,
       e.note ? h("p", {}, e.note) : null))));
 }

@@ -42,7 +42,6 @@ export async function renderOverdue(main, ctx) {
     ? (await api.request(`/organizations/${state.organization_id}/members`, { query: { page_size: 200 } })).data : [];
 
   const filters = {
-    classification: "overdue",
     organization_id: state.organization_id || undefined,
     include_descendants: state.organization_id ? "true" : undefined,
     owner_id: state.owner_id || undefined,
@@ -54,7 +53,8 @@ export async function renderOverdue(main, ctx) {
     filters.plan_id = planId;
     filters.group = group;
   }
-  const list = await api.get("/assignments", { ...filters, sort: state.sort, page: state.page, page_size: PAGE_SIZE });
+  // The list reads /assignments (it sorts); the exports /reports/overdue: the same selection.
+  const list = await api.get("/assignments", { ...filters, classification: "overdue", sort: state.sort, page: state.page, page_size: PAGE_SIZE });
 
   const unitSelect = h("select", { id: "f-unit", name: "organization_id" }, h("option", { value: "" }, "Tất cả đơn vị"),
     units.data.rows.map((row) => h("option", { value: row.key.organization_id, selected: String(row.key.organization_id) === state.organization_id || undefined }, row.label)));

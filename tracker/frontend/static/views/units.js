@@ -28,29 +28,34 @@ function stack(row) {
 function node(row) {
   const id = row.key.organization_id;
   const children = h("ul", { class: "tree", role: "group", hidden: true });
-  const toggle = row.has_children ? h("button", {
+  let toggle;
+  const setOpen = async (open) => {
+    toggle.setAttribute("aria-expanded", String(open));
+    children.hidden = !open;
+    if (open && !children.childElementCount) {
+      const level = await api.get("/reports/summary", { by: "organization", parent_id: id });
+      replace(children, level.data.rows.map(node));
+    }
+  };
+  toggle = row.has_children ? h("button", {
     type: "button", class: "toggle", "aria-expanded": "false", "aria-label": `Mở các đơn vị trực thuộc ${row.label}`,
-    onclick: async () => {
-      const open = toggle.getAttribute("aria-expanded") === "true";
-      toggle.setAttribute("aria-expanded", String(!open));
-      children.hidden = open;
-      if (!open && !children.childElementCount) {
-        const level = await api.get("/reports/summary", { by: "organization", parent_id: id });
-        replace(children, level.data.rows.map(node));
-      }
-    },
-  }, "") : h("span", { class: "toggle-space", "aria-hidden": "true" });
-  return h("li", { dataset: { org: id } },
+    onclick: () => setOpen(toggle.getAttribute("aria-expanded") !== "true"),
+  }) : h("span", { class: "toggle-space", "aria-hidden": "true" });
+  const li = h("li", { dataset: { org: id } },
     h("div", { class: "tree-row" }, toggle, h("a", { href: `#/units/${id}` }, row.label), counts(row), stack(row)),
     children);
+  li.open = () => (row.has_children ? setOpen(true) : Promise.resolve());
+  return li;
 }
 
 export async function renderUnits(main) {
   const top = await api.get("/reports/summary", { by: "organization", level: "children" });
+  const nodes = top.data.rows.map(node);
+  if (nodes.length === 1) await nodes[0].open(); // one unit at the top: show its units at once
   replace(main,
     h("h1", {}, "Đơn vị"),
     h("p", { class: "lead" }, `Số liệu cộng dồn cả các đơn vị trực thuộc, tính đến ngày ${date(top.data.as_of)}. Bấm ▸ để mở, bấm tên đơn vị để xem chi tiết.`),
-    h("section", { class: "panel" }, h("ul", { class: "tree root", id: "unit-tree" }, top.data.rows.map(node))));
+    h("section", { class: "panel" }, h("ul", { class: "tree root", id: "unit-tree" }, nodes)));
 }
 
 export async function renderUnit(main, ctx) {
