@@ -275,6 +275,32 @@ def test_a_return_needs_a_reason_and_shows_it(dashboard, desktop, noivu):
     desktop.assert_clean()
 
 
+def test_the_leader_grants_an_extension_and_urges_overdue_work(dashboard, desktop, noivu):
+    page = desktop.page
+    _, open_ids = noivu
+    target = open_ids[5]
+    later = TODAY.replace(year=TODAY.year + 1, month=3, day=31)
+    asked = dashboard.call("canbo.noivu", "POST", f"/assignments/{target}/extensions",
+                           json={"new_due_date": later.isoformat(), "reason": "Chờ ý kiến của Sở."})
+    assert asked.status_code == 201, asked.get_data(as_text=True)
+    sign_in(page, "lanhdao.huyen", "Nguyễn Chi Hội")
+    heading(page, "Tổng quan")
+    page.locator(f'#desk-extension_requests li[data-assignment="{target}"] a').click()
+    page.get_by_role("button", name="Đồng ý gia hạn").click()
+    page.get_by_text(f"(hạn ban đầu").wait_for()
+    answer = dashboard.get("lanhdao.huyen", f"/assignments/{target}").get_json()
+    assert (answer["due_date"], answer["extended"], answer["pending_extension"]) == (later.isoformat(), True, None)
+    assert later.strftime("%d/%m/%Y") in page.locator("#details-title + dl").inner_text()
+
+    overdue = dashboard.get("lanhdao.huyen", "/reports/overdue", page_size=1).get_json()[0]
+    page.goto(f"/app/#/assignments/{overdue['id']}")
+    page.locator("#urge-message").fill("Đề nghị khẩn trương hoàn thành, báo cáo trước ngày 15.")
+    page.get_by_role("button", name="Gửi đôn đốc").click()
+    expect_text(page.locator("#flash"), "Đã gửi đôn đốc.")
+    assert dashboard.get("lanhdao.huyen", f"/assignments/{overdue['id']}").get_json()["urge_count"] == overdue["urge_count"] + 1
+    desktop.assert_clean()
+
+
 # --- the officer --------------------------------------------------------------------------------
 
 def test_the_officer_updates_progress_uploads_a_pdf_and_submits(dashboard, desktop, noivu):
