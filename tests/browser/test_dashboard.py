@@ -193,6 +193,22 @@ def test_the_overdue_list_filters_pages_and_exports_what_the_api_reports(dashboa
     assert download.value.suggested_filename.endswith(".csv")
     assert sum(1 for row in expected.get_json() if row["organization"]["name"] in content) == total
     assert page.locator('.exports button[data-format="xlsx"]').count() == 1
+
+    # An owner shows with their phone, and the owner filter finds their work.
+    noivu_id = dashboard.organization_id("PNV-KD")
+    owned = dashboard.get("lanhdao.huyen", "/reports/overdue", organization_id=noivu_id, page_size=1).get_json()[0]["id"]
+    officer = dashboard.get("canbo.noivu", "/auth/me").get_json()["user"]
+    etag = dashboard.get("lanhdao.huyen", f"/assignments/{owned}").headers["ETag"]
+    patched = dashboard.call("lanhdao.huyen", "PATCH", f"/assignments/{owned}", json={"owner_id": officer["id"]},
+                             headers={"If-Match": etag})
+    assert patched.status_code == 200, patched.get_data(as_text=True)
+    page.goto(f"/app/#/overdue?organization_id={noivu_id}")
+    page.locator("#f-owner").select_option(str(officer["id"]))
+    page.get_by_role("button", name="Lọc", exact=True).click()
+    page.wait_for_url(re.compile(r"owner_id="))
+    expect_text(page.locator("#overdue-total"), "1")
+    owner_cell = page.locator(f'#overdue-table tr[data-assignment="{owned}"] td[data-label="Người phụ trách"]')
+    assert officer["full_name"] in owner_cell.inner_text() and officer["phone"] in owner_cell.inner_text()
     desktop.assert_clean()
 
 
@@ -220,6 +236,16 @@ def test_the_leader_drills_into_a_unit(dashboard, desktop, noivu):
     assert f"({json.loads(own.headers['X-Pagination'])['total']})" in page.locator("#own-title").inner_text()
     expect_text(page.locator('.class-card[data-class="overdue"] .count'), str(row["counts"]["overdue"]))
     assert "Kết quả đánh giá năm" in page.locator("#scorecard").inner_text()
+
+    # The overview as of a chosen day: the counts the API gives for that day.
+    day = TODAY.replace(year=TODAY.year - 1, month=12, day=31)
+    page.goto("/app/#/overview")
+    heading(page, "Tổng quan")
+    page.locator("#as-of").fill(day.isoformat())
+    page.get_by_role("button", name="Xem", exact=True).click()
+    expect_text(page.locator("#as-of-shown"), day.strftime("%d/%m/%Y"))
+    then = dashboard.get("lanhdao.huyen", "/reports/summary", by="organization", level="children", as_of=day.isoformat()).get_json()
+    expect_text(page.locator('.class-card[data-class="overdue"] .count'), str(then["totals"]["counts"]["overdue"]))
     desktop.assert_clean()
 
 
