@@ -313,7 +313,7 @@ def test_the_leader_grants_an_extension_and_urges_overdue_work(dashboard, deskto
     heading(page, "Tổng quan")
     page.locator(f'#desk-extension_requests li[data-assignment="{target}"] a').click()
     page.get_by_role("button", name="Đồng ý gia hạn").click()
-    page.get_by_text(f"(hạn ban đầu").wait_for()
+    page.get_by_text("(hạn ban đầu").wait_for()
     answer = dashboard.get("lanhdao.huyen", f"/assignments/{target}").get_json()
     assert (answer["due_date"], answer["extended"], answer["pending_extension"]) == (later.isoformat(), True, None)
     assert later.strftime("%d/%m/%Y") in page.locator("#details-title + dl").inner_text()

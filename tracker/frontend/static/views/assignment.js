@@ -236,7 +236,7 @@ const HIDDEN_FACTS = new Set(["sha256", "evidence_id", "size", "owner_id"]);
 
 function value(v, ctx) {
   if (v === null || v === undefined) return "";
-  return Object.entries(v).filter(([k]) => !HIDDEN_FACTS.has(k)).map(([k, x]) => {
+  return Object.entries(v).filter(([k, x]) => !HIDDEN_FACTS.has(k) && !(k === "cycle" && !x)).map(([k, x]) => {
     let shown = x;
     if (k === "status") shown = statusLabel(x, ctx.labels);
     else if (k === "role") shown = ctx.labels.roles[x]?.vi || x;
