@@ -355,10 +355,17 @@ def test_the_officer_updates_progress_uploads_a_pdf_and_submits(dashboard, deskt
     assert preview.status == 200 and preview.headers["content-type"] == "application/pdf"
     assert preview.body() == evidence_files.pdf("Biên bản họp")
 
+    page.locator("#evidence-file").set_input_files(files=[{"name": "hien-truong.png", "mimeType": "image/png", "buffer": evidence_files.png()}])
+    page.get_by_role("button", name="Tải lên").click()
+    image = page.locator("#evidence li[data-evidence]", has_text="hien-truong.png").locator("img")
+    image.wait_for(state="attached")
+    assert "/signed-content?sig=" in image.get_attribute("src")
+    assert image.get_attribute("alt") == "Ảnh minh chứng: hien-truong.png"
+
     page.locator('#actions button[data-to="submitted"]').click()
     expect_text(page.locator("#status"), "Đã báo cáo, chờ duyệt")
     answer = dashboard.get("canbo.noivu", f"/assignments/{target}").get_json()
-    assert (answer["status"], answer["progress"], answer["evidence_count"]) == ("submitted", 80, 1)
+    assert (answer["status"], answer["progress"], answer["evidence_count"]) == ("submitted", 80, 2)
     desktop.assert_clean()
 
 
