@@ -158,6 +158,16 @@ def test_the_leader_sees_the_overdue_count_of_the_api(dashboard, desktop):
     assert rows.first.locator('td[data-label="Số ngày quá hạn"]').inner_text() == str(first["days_overdue"])
     assert rows.first.locator('td[data-label="Đơn vị"]').inner_text() == first["organization"]["name"]
     shot(page, "overdue-desktop")
+
+    # Urge the first two rows at once: the API counts each.
+    picked = [int(x) for x in rows.evaluate_all("rs => rs.slice(0, 2).map(r => r.dataset.assignment)")]
+    before = {i: dashboard.get("lanhdao.huyen", f"/assignments/{i}").get_json()["urge_count"] for i in picked}
+    for assignment_id in picked:
+        page.locator(f'#overdue-table tr[data-assignment="{assignment_id}"] input.pick').check()
+    page.get_by_role("button", name="Đôn đốc các nhiệm vụ đã chọn").click()
+    expect_text(page.locator("#flash"), "Đã đôn đốc 2 nhiệm vụ.")
+    for assignment_id in picked:
+        assert dashboard.get("lanhdao.huyen", f"/assignments/{assignment_id}").get_json()["urge_count"] == before[assignment_id] + 1
     desktop.assert_clean()
 
 

@@ -102,6 +102,6 @@ export function table(caption, headers, rows, attrs = {}) {
   return h("div", { class: "table-wrap" },
     h("table", attrs,
       h("caption", { class: caption.visible ? "" : "visually-hidden" }, caption.text),
-      h("thead", {}, h("tr", {}, headers.map((head) => h("th", { scope: "col" }, head)))),
+      h("thead", {}, h("tr", {}, headers.filter(Boolean).map((head) => h("th", { scope: "col" }, head)))),
       h("tbody", {}, rows)));
 }

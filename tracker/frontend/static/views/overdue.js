@@ -95,7 +95,12 @@ export async function renderOverdue(main, ctx) {
       }
     } }, FORMAT_NAMES[format] || format.toUpperCase())));
 
+  // Leaders may urge several rows at once; the API says, per row, whether it was sent.
+  const canUrge = ctx.roles.leader;
   const rows = list.data.map((a) => h("tr", { dataset: { assignment: a.id } },
+    canUrge ? h("td", { "data-label": "Chọn" }, h("input", {
+      type: "checkbox", class: "pick", value: a.id, "aria-label": `Chọn ${a.action.ref} · ${a.organization.name}`,
+    })) : null,
     h("td", { "data-label": "Đơn vị" }, a.organization.name),
     h("td", { "data-label": "Nhiệm vụ" }, h("a", { href: `#/assignments/${a.id}` }, `${a.action.ref} ${a.action.title}`)),
     h("td", { "data-label": "Người phụ trách" }, a.owner ? [a.owner.full_name, a.owner.phone ? h("br") : null,
@@ -108,7 +113,32 @@ export async function renderOverdue(main, ctx) {
     h("h1", {}, "Nhiệm vụ quá hạn ", h("span", { class: "badge overdue", id: "overdue-total" }, String(list.pagination.total))),
     h("p", { class: "lead" }, `Chưa hoàn thành và đã quá hạn, tính đến ngày ${date(today)}.`),
     form, exports,
-    rows.length ? table({ text: "Danh sách nhiệm vụ quá hạn" }, ["Đơn vị", "Nhiệm vụ", "Người phụ trách", "Hạn", "Số ngày quá hạn", "Cập nhật lần cuối"], rows, { class: "list", id: "overdue-table" })
+    canUrge && rows.length ? urgeForm(main) : null,
+    rows.length ? table({ text: "Danh sách nhiệm vụ quá hạn" }, [canUrge ? "Chọn" : null, "Đơn vị", "Nhiệm vụ", "Người phụ trách", "Hạn", "Số ngày quá hạn", "Cập nhật lần cuối"], rows, { class: "list", id: "overdue-table" })
       : h("p", { class: "empty" }, "Không có nhiệm vụ quá hạn nào theo bộ lọc này."),
     pager(list.pagination, (page) => go({ page })));
+}
+
+function urgeForm(main) {
+  const message = h("input", { id: "urge-many-message", maxlength: 2000, placeholder: "Để trống: lời nhắc thông thường" });
+  return h("form", { class: "inline-form urge-many", onsubmit: async (event) => {
+    event.preventDefault();
+    const ids = [...main.querySelectorAll("input.pick:checked")].map((box) => Number(box.value));
+    if (!ids.length) {
+      flash("Chọn ít nhất một nhiệm vụ để đôn đốc.", "error");
+      return;
+    }
+    const button = event.target.querySelector("button");
+    button.disabled = true;
+    try {
+      const result = (await api.post("/assignments/urge", { assignment_ids: ids, message: message.value.trim() || undefined })).data;
+      const failed = result.results.filter((item) => item.status >= 400);
+      flash(failed.length ? `Đã đôn đốc ${result.succeeded} nhiệm vụ; ${failed.length} không gửi được: ${failed[0].detail}`
+        : `Đã đôn đốc ${result.succeeded} nhiệm vụ.`, failed.length ? "error" : "ok");
+      for (const box of main.querySelectorAll("input.pick:checked")) box.checked = false;
+    } catch (error) {
+      flash(errorText(error), "error");
+    }
+    button.disabled = false;
+  } }, field("Lời nhắn đôn đốc các nhiệm vụ đã chọn", message), h("button", { type: "submit" }, "Đôn đốc các nhiệm vụ đã chọn"));
 }
