@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from tracker import docs
+from tracker import docs, frontend
 from tracker.api import (
     actions, assignments, auth, evidence, health, indicators, measurements, meta, notifications, organizations, plans, preferences,
     reports, security, users,
@@ -18,3 +18,4 @@ def register_blueprints(app: Flask, api) -> None:
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.URL_PREFIX)
     health.register_root_probes(app)
     docs.init_app(app)
+    frontend.init_app(app)
