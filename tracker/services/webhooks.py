@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 import orjson
 from flask import current_app, has_app_context
-from sqlalchemy import event, insert, inspect, select
+from sqlalchemy import delete, event, insert, inspect, select
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.domain import webhooks as rules
@@ -215,7 +215,12 @@ def update_endpoint(endpoint: WebhookEndpoint, data: dict) -> WebhookEndpoint:
 
 
 def delete_endpoint(endpoint: WebhookEndpoint) -> None:
-    """The endpoint and its delivery log go."""
+    """The endpoint and its delivery log go (deleted here too, not left to ON DELETE CASCADE: a
+    SQLite connection may run without foreign keys)."""
+    logged = select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == endpoint.id)
+    db.session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(logged)).execution_options(synchronize_session=False))
+    db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
+                       .execution_options(synchronize_session=False))
     db.session.delete(endpoint)
     db.session.flush()
 
