@@ -98,16 +98,19 @@ def _events_of(session: Session) -> list[tuple[str, dict]]:
             found.append((rules.REPORT_PUBLISHED, {
                 "snapshot_id": obj.id, "kind": obj.kind, "organization_id": obj.organization_id, "as_of": _iso(obj.as_of),
                 "published_at": _iso(obj.published_at), "json_sha256": obj.json_sha256}))
+    changes: list[tuple[str, dict]] = []
     for obj in session.dirty:
         if isinstance(obj, Assignment) and not _changed(obj, "status"):  # a status move is told by its event
             changed = [name for name in _CHANGE_FIELDS if _changed(obj, name)]
             if changed:
-                found.append((rules.ASSIGNMENT_CHANGED, {**_assignment_data(obj), "changed": changed}))
+                changes.append((rules.ASSIGNMENT_CHANGED, {**_assignment_data(obj), "changed": changed}))
         elif isinstance(obj, Evidence) and obj.withdrawn_at is not None and _changed(obj, "withdrawn_at"):
-            found.append((rules.EVIDENCE_WITHDRAWN, {**_evidence_data(obj), "withdrawn_at": _iso(obj.withdrawn_at)}))
+            changes.append((rules.EVIDENCE_WITHDRAWN, {**_evidence_data(obj), "withdrawn_at": _iso(obj.withdrawn_at)}))
         elif isinstance(obj, Extension) and obj.status != "pending" and _changed(obj, "status"):
-            found.append((rules.EXTENSION_DECIDED, {**_extension_data(obj), "decided_at": _iso(obj.decided_at)}))
-    return found
+            changes.append((rules.EXTENSION_DECIDED, {**_extension_data(obj), "decided_at": _iso(obj.decided_at)}))
+    # The session's sets do not keep the order of the changes: one fixed order instead (by type,
+    # then by the id each event is about).
+    return sorted(found + changes, key=lambda event: (rules.EVENT_TYPES.index(event[0]), next(iter(event[1].values()))))
 
 
 def _evidence_data(evidence: Evidence) -> dict:
