@@ -349,3 +349,25 @@ def test_each_kind_of_event_through_the_api(app, client, auth, org, action_ref, 
     assert urged["message_id"] != log[9]["message_id"]
     assert [d["event_type"] for d in deliveries(client, auth, everything["id"], status="pending")] == list(reversed(kinds))
     assert deliveries(client, auth, everything["id"], status="delivered") == []
+
+
+def test_the_command_sends_what_is_due(app, client, auth, org, action_ref, receiver, runner, loopback_allowed, clock):
+    endpoint = register(client, auth, receiver.url, ["assignment.created"])
+    receiver.secret = endpoint["secret"]
+    create_assignment(client, auth, org, action_ref)
+    result = runner.invoke(args=["tracker", "deliver-webhooks"])
+    assert result.exit_code == 0, result.output
+    assert "1 webhook deliveries attempted" in result.output
+    assert [r["verified"] for r in receiver.received] == [True]
+    assert runner.invoke(args=["tracker", "deliver-webhooks"]).output.startswith("0 ")
+    assert deliveries(client, auth, endpoint["id"])[0]["status"] == "delivered"
+
+
+def test_an_item_undone_in_a_bulk_move_sends_nothing(client, auth, make_assignment, loopback_allowed):
+    endpoint = register(client, auth, "http://127.0.0.1:9/hook", ["assignment.transitioned"])
+    moved, refused = make_assignment("PVHKHTT-KD"), make_assignment("PVHKHTT-KD", status="completed")
+    response = client.post("/api/v1/assignments/transitions", headers=auth("canbo.vhkhtt"),
+                           json={"items": [{"assignment_id": moved, "to": "in_progress"}, {"assignment_id": refused, "to": "in_progress"}]})
+    assert response.status_code == 200, response.get_json()
+    assert [item["status"] for item in response.get_json()["results"]] == [200, 409]
+    assert [d["payload"]["data"]["assignment_id"] for d in deliveries(client, auth, endpoint["id"])] == [moved]
