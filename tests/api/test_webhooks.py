@@ -20,7 +20,6 @@ from tests import evidence_files as files
 from tests.api.conftest import FakeClock
 from tests.helpers import TODAY, assert_problem
 from tracker.domain import webhooks as rules
-from tracker.extensions import db
 from tracker.models import WebhookDelivery
 from tracker.services import webhooks
 
