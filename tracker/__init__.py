@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from tracker import cli, errors, models, storage, web  # noqa: F401 - models registers the mappers
 from tracker.api import idempotency, parameters, register_blueprints
 from tracker.services import tallies  # noqa: F401 - keeps the assignment tallies on every flush
+from tracker.services import webhooks  # noqa: F401 - writes the webhook deliveries of each flush
 from tracker.config import load_settings
 from tracker.extensions import api, db, jwt, migrate
 

@@ -18,7 +18,7 @@ from tracker.extensions import db
 from tracker.models import Organization, User
 from tracker.schemas.user import UserSchema
 from tracker.services import (
-    admin_units, auth, clock, demo, demo_reform, evidence, plan_import, reminders, tallies, users, worker,
+    admin_units, auth, clock, demo, demo_reform, evidence, plan_import, reminders, tallies, users, webhooks, worker,
 )
 
 DEMO_PLAN = "kim-dong-nq57.yaml"
@@ -279,6 +279,14 @@ def demo_reform_command(actor_username: str | None) -> None:
     """Record the 1 July 2025 reform in the Kim Động demo: district bodies close, work passes to the new communes."""
     _require_schema()
     _run_reform(actor_username)
+
+
+@tracker_cli.command("deliver-webhooks")
+@click.option("--limit", type=click.IntRange(min=1, max=1000), default=50, show_default=True, help="At most this many deliveries.")
+def deliver_webhooks_command(limit: int) -> None:
+    """Send the webhook deliveries that are due, once (the worker does it in its loop)."""
+    _require_schema()
+    click.echo(f"{webhooks.deliver_due(limit=limit)} webhook deliveries attempted")
 
 
 def init_app(app: Flask) -> None:

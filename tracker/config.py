@@ -165,6 +165,11 @@ def load_settings(instance_path: str, env: dict | None = None) -> dict:
         # How far short of the straight line an indicator may be and still be "at risk", as a
         # percentage of its whole baseline-to-target distance (beyond it: "off track").
         "INDICATOR_TOLERANCE": _int(env, "INDICATOR_TOLERANCE_PERCENT", 10) / 100,
+        # Webhooks: deliveries to private, loopback, link-local or reserved addresses (and URLs naming
+        # them) are refused unless this is set (a receiver on the same host or network); how long one
+        # attempt may take.
+        "WEBHOOKS_ALLOW_PRIVATE_ADDRESSES": _bool(env.get("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES")),
+        "WEBHOOKS_TIMEOUT_SECONDS": _int(env, "WEBHOOKS_TIMEOUT_SECONDS", 10),
         "TRACKER_CORS_ORIGINS": _list(env.get("CORS_ORIGINS")),
         "TRACKER_MAX_PAGE_SIZE": _int(env, "MAX_PAGE_SIZE", 200),
         "MAX_CONTENT_LENGTH": _int(env, "MAX_REQUEST_MB", 60) * 1024 * 1024,

@@ -21,8 +21,9 @@ from tests import evidence_files as files
 
 from tracker.cli import bundled_plan
 from tracker.domain.access import can_see_work_of
+from tracker.domain.webhooks import new_message_id, new_secret
 from tracker.extensions import db
-from tracker.models import Action, Assignment, Indicator, IndicatorUnit, Organization, Plan, User
+from tracker.models import Action, Assignment, Indicator, IndicatorUnit, Organization, Plan, User, WebhookDelivery, WebhookEndpoint
 from tracker.services.access import ancestor_ids, principal_of, visible_organizations
 
 ROLES = ["anonymous", "admin", "lanhdao.huyen", "lanhdao.ubnd", "canbo.vhkhtt", "canbo.noivu", "giamsat.tgdv"]
@@ -170,6 +171,13 @@ MATRIX = [
     ("POST", "/api/v1/reports/snapshots", {"kind": "periodic", "organization_id": "{org:PVHKHTT-KD}", "period": "2026-H1"},
      expect({"anonymous": 401, "admin": 201, "lanhdao.huyen": 201, "lanhdao.ubnd": 201, "canbo.noivu": 404}, 403)),
     ("GET", "/api/v1/reports/snapshots/{snapshot}", None, expect({"anonymous": 401, "canbo.noivu": 404}, 200)),
+    ("GET", "/api/v1/webhooks", None, ADMIN_ONLY_OK(200)),
+    ("POST", "/api/v1/webhooks", {"url": "https://hooks.example.org/tracker", "event_types": ["urge.sent"]}, ADMIN_ONLY_OK(201)),
+    ("GET", "/api/v1/webhooks/{webhook}", None, ADMIN_ONLY_OK(200)),
+    ("PATCH", "/api/v1/webhooks/{webhook}", {"active": False}, ADMIN_ONLY_OK(200)),
+    ("DELETE", "/api/v1/webhooks/{webhook}", None, ADMIN_ONLY_OK(204)),
+    ("GET", "/api/v1/webhooks/{webhook}/deliveries", None, ADMIN_ONLY_OK(200)),
+    ("POST", "/api/v1/webhooks/deliveries/{delivery}/redeliver", None, ADMIN_ONLY_OK(200)),  # a failed one, made in `scoped_ids`
     ("GET", "/api/v1/healthz", None, expect({}, 200)),
     ("GET", "/api/v1/readyz", None, expect({}, 200)),
 ]
@@ -223,7 +231,15 @@ def scoped_ids(client, auth, ids, session):
     m_evidence = client.post(f"/api/v1/indicators/{indicators['m_ind']}/measurements/{measurement.get_json()['id']}/evidence",
                              headers=auth("canbo.vhkhtt"), **evidence_upload())
     assert m_evidence.status_code == 201, m_evidence.get_data(as_text=True)
-    return {**ids, "evidence": response.get_json()["id"], "extension": extension.get_json()["id"], "snapshot": snapshot.get_json()["id"],
+    now = dt.datetime.now(dt.UTC)
+    webhook = WebhookEndpoint(url="https://hooks.example.org/matrix", secret=new_secret(), event_types=["report.published"])
+    session.add(webhook)
+    session.flush()
+    delivery = WebhookDelivery(endpoint_id=webhook.id, message_id=new_message_id(), event_type="report.published",
+                               payload={"type": "report.published", "data": {}}, status="failed", attempts=30, expires_at=now)
+    session.add(delivery)
+    session.commit()
+    return {**ids, "webhook": webhook.id, "delivery": delivery.id, "evidence": response.get_json()["id"], "extension": extension.get_json()["id"], "snapshot": snapshot.get_json()["id"],
             **indicators, "measurement": measurement.get_json()["id"], "m_evidence": m_evidence.get_json()["id"]}
 
 

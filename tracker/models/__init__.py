@@ -12,8 +12,9 @@ from tracker.models.plan import Action, Plan, TaskGroup
 from tracker.models.report import ReportSnapshot
 from tracker.models.tally import AssignmentTally
 from tracker.models.user import Membership, User
+from tracker.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "Action", "Assignment", "AssignmentTally", "AssignmentTransfer", "AssignmentEvent", "AuthSession", "Evidence", "Extension", "IdempotencyKey", "Indicator", "IndicatorTarget", "IndicatorUnit", "Measurement", "MeasurementEvidence", "Membership", "Notification", "Organization", "OutboxMail", "OrganizationLink", "OrganizationVersion", "Plan", "Reorganization",
-    "ReportSnapshot", "ScheduledRun", "SignIn", "TaskGroup", "User",
+    "ReportSnapshot", "ScheduledRun", "SignIn", "TaskGroup", "User", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
 ]
