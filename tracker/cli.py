@@ -17,9 +17,8 @@ from tracker.errors import AppError, flatten_errors
 from tracker.extensions import db
 from tracker.models import Organization, User
 from tracker.schemas.user import UserSchema
-from tracker.services import (
-    admin_units, auth, clock, demo, demo_reform, evidence, plan_import, reminders, tallies, users, webhooks, worker,
-)
+from tracker.jobs import reminders, webhooks, worker
+from tracker.services import admin_units, auth, clock, demo, demo_reform, evidence, plan_import, tallies, users
 
 DEMO_PLAN = "kim-dong-nq57.yaml"
 

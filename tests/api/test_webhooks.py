@@ -21,7 +21,7 @@ from tests.api.conftest import FakeClock
 from tests.helpers import TODAY, assert_problem
 from tracker.domain import webhooks as rules
 from tracker.models import WebhookDelivery
-from tracker.services import webhooks
+from tracker.jobs import webhooks as delivery
 
 URL = "/api/v1/webhooks"
 
@@ -103,7 +103,7 @@ def deliveries(client, auth, endpoint_id: int, **query) -> list[dict]:
 
 def deliver(app, now: dt.datetime | None = None) -> int:
     with app.app_context():
-        return webhooks.deliver_due(now=now)
+        return delivery.deliver_due(now=now)
 
 
 def create_assignment(client, auth, org, action_ref) -> int:

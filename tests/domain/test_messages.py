@@ -25,8 +25,9 @@ TRACKER = ROOT / "tracker"
 NOT_MESSAGES_UNDER = {
     "tracker/documents/": "documents for print (Word, Excel): Vietnamese only, as the offices file them",
     "tracker/services/notices.py": "the words of notifications: stored data, in Vietnamese as the offices write them",
-    "tracker/services/mail.py": "the words of e-mails (and the names of their kinds, each paired with its English): mails are written in Vietnamese",
-    "tracker/services/reminders.py": "the words of the daily reminder mails, in Vietnamese as the offices write them",
+    "tracker/services/mail.py": "the words of e-mails: mails are written in Vietnamese",
+    "tracker/domain/mail_kinds.py": "the names of the kinds of mail, each paired with its English",
+    "tracker/jobs/reminders.py": "the words of the daily reminder mails, in Vietnamese as the offices write them",
     "tracker/i18n.py": "the Vietnamese sides of marshmallow's and webargs's messages, each paired with its English",
 }
 # Single literals, by file and a piece of their text.

@@ -10,7 +10,9 @@ from sqlalchemy import select
 
 from tests.worker.smtp_server import SMTPServer
 from tracker.models import User
-from tracker.services import mail, worker
+from tracker.domain import mail_kinds as kinds
+from tracker.jobs import mail as sending, worker
+from tracker.services import mail
 
 NOW = dt.datetime(2030, 3, 10, 23, 30, tzinfo=dt.UTC)  # Monday 06:30 in Hanoi, before the digests (07:00)
 
@@ -92,12 +94,12 @@ def test_a_mail_waits_for_a_working_morning(app, session, smtp, monkeypatch):
     monkeypatch.setitem(app.config, "HOLIDAYS", ["2030-03-11"])
     with app.app_context():
         user = session.scalar(select(User).where(User.username == "canbo.noivu"))
-        made = mail.enqueue(user, mail.URGED, "test:weekend", "Đôn đốc", "Đôn đốc\n", "<p>Đôn đốc</p>", now=saturday)
+        made = mail.enqueue(user, kinds.URGED, "test:weekend", "Đôn đốc", "Đôn đốc\n", "<p>Đôn đốc</p>", now=saturday)
         session.commit()
         # Monday is a holiday: Tuesday at 07:00 in Hanoi.
         assert made.next_attempt_at == dt.datetime(2030, 3, 12, 0, 0, tzinfo=dt.UTC)
-        assert mail.send_due(dt.datetime(2030, 3, 11, 23, 59, tzinfo=dt.UTC))["sent"] == 0
-        assert mail.send_due(dt.datetime(2030, 3, 12, 0, 0, tzinfo=dt.UTC))["sent"] == 1
+        assert sending.send_due(dt.datetime(2030, 3, 11, 23, 59, tzinfo=dt.UTC))["sent"] == 0
+        assert sending.send_due(dt.datetime(2030, 3, 12, 0, 0, tzinfo=dt.UTC))["sent"] == 1
 
 
 def test_a_permanent_refusal_fails_the_mail_and_the_others_go(app, session, smtp):

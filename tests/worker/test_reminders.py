@@ -13,7 +13,8 @@ from sqlalchemy import select, update
 
 from tests.helpers import HANOI
 from tracker.models import Assignment, Extension, Organization, OutboxMail, ScheduledRun, User
-from tracker.services import mail, reminders
+from tracker.jobs import reminders
+from tracker.services import mail
 
 MONDAY = dt.date(2030, 3, 11)
 FRONTEND = "https://theodoi.kimdong.example.vn/app/"

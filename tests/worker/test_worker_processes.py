@@ -17,9 +17,11 @@ from sqlalchemy import func, select
 from tests.conftest import scratch_app
 from tests.helpers import HANOI
 from tests.worker.smtp_server import SMTPServer
+from tracker.domain import mail_kinds as kinds
 from tracker.extensions import db
 from tracker.models import OutboxMail, ScheduledRun, User
-from tracker.services import mail, reminders
+from tracker.jobs import reminders
+from tracker.services import mail
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.no_transaction
@@ -45,7 +47,7 @@ def test_three_worker_processes_send_each_mail_exactly_once(pg_app, tmp_path):
             users = db.session.scalars(select(User).where(User.email.is_not(None)).order_by(User.id)).all()
             for n in range(MAILS_EACH):
                 for user in users:
-                    assert mail.enqueue(user, mail.URGED, f"load:{n}:{user.id}", f"Đôn đốc lần {n + 1}", "Đôn đốc\n",
+                    assert mail.enqueue(user, kinds.URGED, f"load:{n}:{user.id}", f"Đôn đốc lần {n + 1}", "Đôn đốc\n",
                                         "<p>Đôn đốc</p>") is not None
             db.session.commit()
             expected = MAILS_EACH * len(users)

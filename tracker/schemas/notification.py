@@ -2,6 +2,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from tracker.schemas.common import DateTime, Id, PersonSchema
+from tracker.domain.mail_kinds import MAIL_KINDS
 from tracker.services.notices import KINDS
 
 
@@ -43,8 +44,6 @@ class MarkedSchema(ma.Schema):
 
 
 def _kind_fields(**kwargs) -> dict:
-    from tracker.services.mail import MAIL_KINDS  # noqa: PLC0415 - the one list of kinds
-
     return {kind: fields.Boolean(metadata={"description": f"{label['en']} ({label['vi']})"}, **kwargs)
             for kind, label in MAIL_KINDS.items()}
 

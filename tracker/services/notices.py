@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tracker.domain.access import MemberRole
+from tracker.domain import mail_kinds as kinds
 from tracker.extensions import db
 from tracker.models import Assignment, Extension, Membership, User
 from tracker.services import mail, notifications
@@ -76,7 +77,7 @@ def urged(assignment: Assignment, actor_id: int | None, count: int, message: str
     url = mail.link(assignment.id)
     for user in db.session.scalars(select(User).where(User.id.in_(sorted(people))).order_by(User.id)):
         text = f"Kính gửi {user.full_name},\n\n{body}\n\nXem và cập nhật: {url}\n\n{mail.FOOTER}"
-        mail.enqueue(user, mail.URGED, f"urged:{assignment.id}:{count}:{user.id}", subject, text,
+        mail.enqueue(user, kinds.URGED, f"urged:{assignment.id}:{count}:{user.id}", subject, text,
                      mail.plain_html(subject, [f"Kính gửi {user.full_name},", body], url))
     return notified
 

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from tracker.domain import workdays
+from tracker.domain import mail_kinds as kinds
 from tracker.extensions import db
 from tracker.models import Assignment, Extension, Organization, ScheduledRun, User
 from tracker.services import clock, mail, notices
@@ -37,10 +38,10 @@ OPEN_STATUSES = ("not_started", "in_progress", "returned", "blocked")
 DIGEST_JOB = "digest"
 
 HEADINGS = {
-    mail.DUE_SOON: "Nhiệm vụ sắp đến hạn",
-    mail.OVERDUE: "Nhiệm vụ quá hạn",
-    mail.AWAITING_APPROVAL: "Báo cáo hoàn thành chờ phê duyệt",
-    mail.EXTENSION_PENDING: "Đề nghị gia hạn chờ quyết định",
+    kinds.DUE_SOON: "Nhiệm vụ sắp đến hạn",
+    kinds.OVERDUE: "Nhiệm vụ quá hạn",
+    kinds.AWAITING_APPROVAL: "Báo cáo hoàn thành chờ phê duyệt",
+    kinds.EXTENSION_PENDING: "Đề nghị gia hạn chờ quyết định",
 }
 
 
@@ -122,14 +123,14 @@ def collect(day: dt.date, previous: dt.date, approval_days: int) -> dict[int, li
     due_days = sorted({covered_day + dt.timedelta(days=ahead) for covered_day in covered for ahead in DUE_SOON_DAYS})
     for assignment in _work(*open_work, Assignment.due_date.in_(due_days), Assignment.due_date >= day):
         left = (assignment.due_date - day).days
-        item = _item(mail.DUE_SOON, assignment, f"hạn {assignment.due_date:%d/%m/%Y}, "
+        item = _item(kinds.DUE_SOON, assignment, f"hạn {assignment.due_date:%d/%m/%Y}, "
                                                  + ("đến hạn hôm nay" if left == 0 else f"còn {left} ngày"))
         for person in unit_people(assignment):
             found[person].append(item)
 
     for assignment in _work(*open_work, Assignment.due_date.in_(_overdue_days(covered, open_work))):
         urged = f", đã đôn đốc {assignment.urge_count} lần" if assignment.urge_count else ""
-        item = _item(mail.OVERDUE, assignment, f"hạn {assignment.due_date:%d/%m/%Y}, "
+        item = _item(kinds.OVERDUE, assignment, f"hạn {assignment.due_date:%d/%m/%Y}, "
                                                 f"quá hạn {(day - assignment.due_date).days} ngày{urged}")
         for person in unit_people(assignment):
             found[person].append(item)
@@ -137,7 +138,7 @@ def collect(day: dt.date, previous: dt.date, approval_days: int) -> dict[int, li
     waited_since = day - dt.timedelta(days=approval_days)
     for assignment in _work(Assignment.status == "submitted", _open_units(day), Assignment.submitted_on.is_not(None),
                             Assignment.submitted_on < waited_since):
-        item = _item(mail.AWAITING_APPROVAL, assignment, f"báo cáo hoàn thành ngày {assignment.submitted_on:%d/%m/%Y}, "
+        item = _item(kinds.AWAITING_APPROVAL, assignment, f"báo cáo hoàn thành ngày {assignment.submitted_on:%d/%m/%Y}, "
                                                           f"đã chờ {(day - assignment.submitted_on).days} ngày")
         for person in approvers(assignment):
             found[person].append(item)
@@ -152,7 +153,7 @@ def collect(day: dt.date, previous: dt.date, approval_days: int) -> dict[int, li
     for extension in pending:
         assignment = extension.assignment
         before = f" từ {extension.previous_due_date:%d/%m/%Y}" if extension.previous_due_date else ""
-        item = _item(mail.EXTENSION_PENDING, assignment, f"đề nghị gia hạn{before} đến {extension.new_due_date:%d/%m/%Y}")
+        item = _item(kinds.EXTENSION_PENDING, assignment, f"đề nghị gia hạn{before} đến {extension.new_due_date:%d/%m/%Y}")
         for person in approvers(assignment):
             found[person].append(item)
     return found

@@ -1,6 +1,6 @@
 """The worker (`flask tracker worker`): work done outside requests, from the outbox in the database.
 
-Each round makes the day's digests once it is time (tracker.services.reminders.run_daily) and
+Each round makes the day's digests once it is time (tracker.jobs.reminders.run_daily) and
 sends what is due (mails; webhook deliveries). Several workers may run against PostgreSQL: each
 claims its rows with FOR UPDATE SKIP LOCKED and the daily job has a unique row per day, so nothing
 is done twice. On SQLite run one worker."""
@@ -16,7 +16,8 @@ from collections.abc import Callable
 from sqlalchemy.exc import OperationalError
 
 from tracker.extensions import db
-from tracker.services import clock, mail, reminders
+from tracker.jobs import mail, reminders, webhooks
+from tracker.services import clock
 
 log = logging.getLogger("tracker.worker")
 
@@ -26,12 +27,13 @@ def run_once(now: dt.datetime | None = None) -> dict[str, int]:
     now = now or clock.now()
     done = {"digests": reminders.run_daily(now) or 0}
     done.update({f"mail_{key}": value for key, value in mail.send_due(now).items()})
+    done["webhooks"] = webhooks.deliver_due(now)
     return done
 
 
 def busy(done: dict[str, int]) -> bool:
     """Whether a round did anything that may leave more to do at once."""
-    return any(value for key, value in done.items() if key in ("mail_sent", "digests"))
+    return any(value for key, value in done.items() if key in ("mail_sent", "digests", "webhooks"))
 
 
 def run(poll_seconds: float, *, once: bool = False, until_idle: bool = False,
