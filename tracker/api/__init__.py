@@ -4,7 +4,7 @@ from flask import Flask
 
 from tracker import docs
 from tracker.api import (
-    actions, assignments, auth, evidence, health, indicators, measurements, meta, notifications, organizations, plans, reports,
+    actions, assignments, auth, changes, evidence, health, indicators, measurements, meta, notifications, organizations, plans, reports,
     security, users,
 )
 
@@ -14,7 +14,7 @@ API_PREFIX = "/api/v1"
 def register_blueprints(app: Flask, api) -> None:
     security.init_app(app)
     for module in (health, meta, auth, users, organizations, plans, actions, assignments, evidence, reports, indicators, measurements,
-                   notifications):
+                   notifications, changes):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.URL_PREFIX)
     health.register_root_probes(app)
     docs.init_app(app)

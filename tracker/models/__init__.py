@@ -2,6 +2,7 @@
 
 from tracker.models.assignment import Assignment, AssignmentEvent, Extension
 from tracker.models.auth import AuthSession, SignIn
+from tracker.models.change import Change
 from tracker.models.evidence import Evidence
 from tracker.models.idempotency import IdempotencyKey
 from tracker.models.notification import Notification
@@ -13,6 +14,6 @@ from tracker.models.tally import AssignmentTally
 from tracker.models.user import Membership, User
 
 __all__ = [
-    "Action", "Assignment", "AssignmentTally", "AssignmentTransfer", "AssignmentEvent", "AuthSession", "Evidence", "Extension", "IdempotencyKey", "Indicator", "IndicatorTarget", "IndicatorUnit", "Measurement", "MeasurementEvidence", "Membership", "Notification", "Organization", "OrganizationLink", "OrganizationVersion", "Plan", "Reorganization",
+    "Action", "Assignment", "AssignmentTally", "AssignmentTransfer", "AssignmentEvent", "AuthSession", "Change", "Evidence", "Extension", "IdempotencyKey", "Indicator", "IndicatorTarget", "IndicatorUnit", "Measurement", "MeasurementEvidence", "Membership", "Notification", "Organization", "OrganizationLink", "OrganizationVersion", "Plan", "Reorganization",
     "ReportSnapshot", "SignIn", "TaskGroup", "User",
 ]
