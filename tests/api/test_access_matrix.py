@@ -116,6 +116,8 @@ MATRIX = [
      expect({"anonymous": 401}, 200)),  # per-item results (tests/api/test_urging.py: who may urge what)
     ("GET", "/api/v1/me/notifications", None, READ_ALL),
     ("POST", "/api/v1/me/notifications/read", {"all": True}, expect({"anonymous": 401}, 200)),
+    # The change feed: each caller's own scope (its own tests check which items).
+    ("GET", "/api/v1/changes?limit=5", None, READ_ALL),
     ("PATCH", "/api/v1/assignments/{a_vhkhtt}", {"progress": 10}, expect({"anonymous": 401, "canbo.noivu": 404, "giamsat.tgdv": 403}, 200)),
     ("POST", "/api/v1/assignments/{a_vhkhtt}/transitions", {"to": "in_progress"},
      expect({"anonymous": 401, "canbo.noivu": 404, "giamsat.tgdv": 403}, 200)),

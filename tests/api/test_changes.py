@@ -221,3 +221,20 @@ def test_a_reorganisation_that_passes_work_on_logs_both_units(client, auth, sess
     items, _ = follow(client, admin, since)
     shown = keyed(items)
     assert all(shown[("assignment", i)]["data"]["organization"]["id"] == org["PNV-KD"] for i in moving)
+
+
+@pytest.mark.parametrize("role", ["admin", "lanhdao.huyen", "lanhdao.ubnd", "canbo.vhkhtt", "giamsat.tgdv"])
+def test_the_feed_from_the_start_holds_what_the_lists_show(client, auth, role):
+    """Read from the start, the feed is the caller's copy of /assignments: the same scope rule."""
+    headers = auth(role)
+    items, _ = follow(client, headers, limit=500)
+    listed, page = set(), 1
+    while True:
+        response = client.get("/api/v1/assignments", headers=headers, query_string={"page_size": 200, "page": page})
+        assert response.status_code == 200
+        listed |= {item["id"] for item in response.get_json()}
+        if 'rel="next"' not in response.headers.get("Link", ""):
+            break
+        page += 1
+    assert listed and {i["id"] for i in items if i["kind"] == "assignment"} == listed
+    assert all(not i["deleted"] for i in items)
