@@ -9,7 +9,7 @@ import io
 import pytest
 from sqlalchemy import select
 
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, clock_held_to
 from tracker.models import Assignment, Change, Membership, Notification, User
 
 CHANGES = "/api/v1/changes"
@@ -238,3 +238,29 @@ def test_the_feed_from_the_start_holds_what_the_lists_show(client, auth, role):
         page += 1
     assert listed and {i["id"] for i in items if i["kind"] == "assignment"} == listed
     assert all(not i["deleted"] for i in items)
+
+
+def test_a_deleted_object_is_a_tombstone(client, auth, session):
+    """Nothing deletes notifications today but the hook logs any deletion of a feed object."""
+    officer = auth("canbo.noivu")
+    officer_id = session.scalar(select(User.id).where(User.username == "canbo.noivu"))
+    notice = Notification(user_id=officer_id, kind="urged", title="Đôn đốc", body="Đề nghị báo cáo.")
+    session.add(notice)
+    session.commit()
+    since = now_cursor(client, officer)
+    session.delete(notice)
+    session.commit()
+    assert follow(client, officer, since)[0] == [{"kind": "notification", "id": notice.id, "deleted": True, "data": None}]
+
+
+def test_an_extension_request_is_a_change_of_its_assignment(app, client, auth, make_assignment, monkeypatch):
+    monkeypatch.setitem(app.config, "CLOCK", clock_held_to(dt.date(2026, 6, 1)))
+    officer = auth("canbo.noivu")
+    mine = make_assignment("PNV-KD", dt.date(2026, 12, 31), status="in_progress")
+    since = now_cursor(client, officer)
+    asked = client.post(f"/api/v1/assignments/{mine}/extensions", headers=officer,
+                        json={"new_due_date": "2027-03-31", "reason": "Chờ số liệu của các xã"})
+    assert asked.status_code == 201, asked.get_json()
+    items, _ = follow(client, officer, since)
+    assert [(i["kind"], i["id"]) for i in items] == [("assignment", mine)]
+    assert items[0]["data"]["pending_extension"]["new_due_date"] == "2027-03-31"
