@@ -119,6 +119,8 @@ MATRIX = [
     ("POST", "/api/v1/me/notifications/read", {"all": True}, expect({"anonymous": 401}, 200)),
     ("GET", "/api/v1/me/preferences", None, READ_ALL),
     ("PATCH", "/api/v1/me/preferences", {"email_preferences": {"overdue": True}}, expect({"anonymous": 401}, 200)),
+    # The change feed: each caller's own scope (its own tests check which items).
+    ("GET", "/api/v1/changes?limit=5", None, READ_ALL),
     ("PATCH", "/api/v1/assignments/{a_vhkhtt}", {"progress": 10}, expect({"anonymous": 401, "canbo.noivu": 404, "giamsat.tgdv": 403}, 200)),
     ("POST", "/api/v1/assignments/{a_vhkhtt}/transitions", {"to": "in_progress"},
      expect({"anonymous": 401, "canbo.noivu": 404, "giamsat.tgdv": 403}, 200)),

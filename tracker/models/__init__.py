@@ -2,6 +2,7 @@
 
 from tracker.models.assignment import Assignment, AssignmentEvent, Extension
 from tracker.models.auth import AuthSession, SignIn
+from tracker.models.change import Change
 from tracker.models.evidence import Evidence
 from tracker.models.idempotency import IdempotencyKey
 from tracker.models.notification import Notification
@@ -15,6 +16,6 @@ from tracker.models.user import Membership, User
 from tracker.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
-    "Action", "Assignment", "AssignmentTally", "AssignmentTransfer", "AssignmentEvent", "AuthSession", "Evidence", "Extension", "IdempotencyKey", "Indicator", "IndicatorTarget", "IndicatorUnit", "Measurement", "MeasurementEvidence", "Membership", "Notification", "Organization", "OutboxMail", "OrganizationLink", "OrganizationVersion", "Plan", "Reorganization",
+    "Action", "Assignment", "AssignmentTally", "AssignmentTransfer", "AssignmentEvent", "AuthSession", "Change", "Evidence", "Extension", "IdempotencyKey", "Indicator", "IndicatorTarget", "IndicatorUnit", "Measurement", "MeasurementEvidence", "Membership", "Notification", "Organization", "OutboxMail", "OrganizationLink", "OrganizationVersion", "Plan", "Reorganization",
     "ReportSnapshot", "ScheduledRun", "SignIn", "TaskGroup", "User", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
 ]

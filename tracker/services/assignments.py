@@ -34,7 +34,8 @@ SORTS = {
 }
 
 
-def _base(principal: Principal) -> Select:
+def scoped(principal: Principal) -> Select:
+    """The assignments the principal sees, with what their answers show loaded."""
     return (
         select(Assignment)
         .join(Assignment.action)
@@ -89,7 +90,7 @@ def apply_filters(stmt: Select, *, as_of: dt.date, organization_id: FilterValues
 
 def assignments_query(principal: Principal, *, as_of: dt.date, sort: str = "due_date", **filters) -> Select:
     """One SELECT (joined, scoped, filtered, sorted) that the pager limits and counts."""
-    return apply_filters(_base(principal).order_by(*SORTS[sort]), as_of=as_of, **filters)
+    return apply_filters(scoped(principal).order_by(*SORTS[sort]), as_of=as_of, **filters)
 
 
 @dataclass(frozen=True)
@@ -245,7 +246,7 @@ def _version_error(error: AppError, assignment: Assignment) -> AppError:
 
 def get_assignment(principal: Principal, assignment_id: int) -> Assignment:
     """The assignment, or 404 when it does not exist or lies outside the caller's scope."""
-    assignment = db.session.scalar(_base(principal).where(Assignment.id == assignment_id))
+    assignment = db.session.scalar(scoped(principal).where(Assignment.id == assignment_id))
     if assignment is None:
         raise NotFound(f"Không có nhiệm vụ được giao {assignment_id}. No such assignment.", code="assignment.not_found")
     return assignment

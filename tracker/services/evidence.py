@@ -206,7 +206,8 @@ def commit_upload(upload: Upload) -> Evidence | MeasurementEvidence:
     return upload.evidence
 
 
-def _scoped(principal: Principal) -> Select:
+def scoped(principal: Principal) -> Select:
+    """The evidence the principal sees: by the unit it was uploaded for."""
     return (
         select(Evidence)
         .options(joinedload(Evidence.uploaded_by), joinedload(Evidence.withdrawn_by), joinedload(Evidence.assignment))
@@ -216,11 +217,11 @@ def _scoped(principal: Principal) -> Select:
 
 def evidence_of(principal: Principal, assignment_id: int) -> Select:
     get_assignment(principal, assignment_id)
-    return _scoped(principal).where(Evidence.assignment_id == assignment_id).order_by(Evidence.id)
+    return scoped(principal).where(Evidence.assignment_id == assignment_id).order_by(Evidence.id)
 
 
 def get_evidence(principal: Principal, evidence_id: int) -> Evidence:
-    evidence = db.session.scalar(_scoped(principal).where(Evidence.id == evidence_id))
+    evidence = db.session.scalar(scoped(principal).where(Evidence.id == evidence_id))
     if evidence is None:
         raise NotFound(f"Không có minh chứng {evidence_id}. No such evidence.", code="evidence.not_found")
     return evidence
@@ -324,7 +325,7 @@ def open_link(evidence_id: int, token: str | None) -> tuple[Content, dt.datetime
     )
     if user is None:
         raise _link_revoked()
-    evidence = db.session.scalar(_scoped(principal_of(user)).where(Evidence.id == evidence_id))
+    evidence = db.session.scalar(scoped(principal_of(user)).where(Evidence.id == evidence_id))
     if evidence is None:
         raise _link_revoked()
     _check_linkable(evidence)

@@ -26,7 +26,7 @@ from tracker.models import (
     Assignment, AssignmentTransfer, Extension, IndicatorUnit, Membership, Organization, OrganizationLink, OrganizationVersion, Reorganization,
 )
 from tracker.models.base import utcnow
-from tracker.services import history, tallies
+from tracker.services import changes, history, tallies
 from tracker.services.organizations import create_organization, refresh_search_key
 
 OPEN_STATUSES = tuple(s.value for s in Status if s not in (Status.COMPLETED, Status.CANCELLED))
@@ -292,6 +292,7 @@ class _WorkMover:
             values["owner_id"] = None
         # A plain UPDATE: the ETag version stays, so that a client's pending edit of the work is not refused.
         db.session.execute(update(Assignment.__table__).where(Assignment.__table__.c.id == assignment.id).values(**values))
+        changes.moved(assignment.id, source.id)  # the UPDATE bypasses the change feed's hook
         db.session.add(AssignmentTransfer(assignment_id=assignment.id, reorganization_id=self.reorganization.id,
                                           from_organization_id=source.id, to_organization_id=target.id, effective_on=self.day))
         history.record(assignment, "transferred", actor_id=self.principal.user_id, effective_on=self.day,

@@ -36,7 +36,8 @@ def urge(principal: Principal, assignment_id: int, message: str | None, *, today
     message = message.strip() if message and message.strip() else notices.STANDARD_URGING
     now = clock.now()
     # One UPDATE that counts atomically (two leaders urging at once both count) and leaves the
-    # work's version and updated_at alone: an officer's If-Match stays good.
+    # work's version and updated_at alone: an officer's If-Match stays good. The change feed's
+    # hook does not see it; the history event recorded below logs it (tracker.services.changes).
     count = db.session.execute(
         update(Assignment).where(Assignment.id == assignment.id)
         .values(urge_count=Assignment.urge_count + 1, last_urged_at=now, updated_at=Assignment.updated_at)
