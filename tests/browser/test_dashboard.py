@@ -9,6 +9,7 @@ import io
 import json
 import os
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -168,6 +169,24 @@ def test_the_leader_sees_the_overdue_count_of_the_api(dashboard, desktop):
     expect_text(page.locator("#flash"), "Đã đôn đốc 2 nhiệm vụ.")
     for assignment_id in picked:
         assert dashboard.get("lanhdao.huyen", f"/assignments/{assignment_id}").get_json()["urge_count"] == before[assignment_id] + 1
+    desktop.assert_clean()
+
+
+def test_the_leader_downloads_the_periodic_report_as_a_word_document(dashboard, desktop):
+    page = desktop.page
+    sign_in(page, "lanhdao.huyen", "Nguyễn Chi Hội")
+    heading(page, "Tổng quan")
+    year = dashboard.get("lanhdao.huyen", "/reports/attention").get_json()["as_of"][:4]
+    button = page.locator(f'#documents-title ~ ul button[data-period="{year}"]')
+    expect_count(button, 1)
+    assert button.inner_text() == f"Năm {year} – Huyện ủy Kim Động"
+    with page.expect_download() as download:
+        button.click()
+    body = Path(download.value.path()).read_bytes()
+    assert download.value.suggested_filename.endswith(".docx") and body[:2] == b"PK"  # a Word (OOXML) file
+    with zipfile.ZipFile(io.BytesIO(body)) as document:
+        text = document.read("word/document.xml").decode("utf-8")
+    assert "Huyện ủy Kim Động".upper() in text.upper() and f"năm {year}" in text.lower()
     desktop.assert_clean()
 
 

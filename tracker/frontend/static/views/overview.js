@@ -3,7 +3,7 @@
 
 import * as api from "../api.js";
 import { CLASSES, classChart } from "../chart.js";
-import { badge, date, field, h, percent, replace } from "../dom.js";
+import { badge, date, errorText, field, flash, h, percent, replace } from "../dom.js";
 
 const DESK = [
   ["awaiting_approval", "Chờ duyệt", "Báo cáo hoàn thành đang chờ lãnh đạo duyệt"],
@@ -50,7 +50,28 @@ export async function renderOverview(main, ctx) {
         rate("Tỷ lệ quá hạn trên số đã đến hạn", totals.overdue_rate_of_due,
           `${totals.counts.overdue} quá hạn / ${totals.due} nhiệm vụ đã đến hạn`, "overdue-rate"))),
     desk(attention.data, ctx),
+    documents(summary.data),
   );
+}
+
+// The periodic reports of the leader's units, drafted for signature (Word, in the official layout).
+function documents(data) {
+  const year = Number(data.as_of.slice(0, 4));
+  const periods = [[`${year}-H1`, `6 tháng đầu năm ${year}`], [`${year}`, `Năm ${year}`]];
+  const units = data.rows.filter((row) => row.organization);
+  if (!units.length) return null;
+  return h("section", { class: "panel", "aria-labelledby": "documents-title" },
+    h("h2", { id: "documents-title" }, "Báo cáo định kỳ (Word, để trình ký)"),
+    h("ul", { class: "documents" }, units.flatMap((row) => periods.map(([period, label]) => h("li", {},
+      h("button", { type: "button", class: "secondary", dataset: { period, organization: row.organization.id }, onclick: async () => {
+        try {
+          const name = await api.download("/reports/periodic", { organization_id: row.organization.id, period, format: "docx" },
+            `bao-cao-${period}.docx`);
+          flash(`Đã tải về ${name}.`);
+        } catch (error) {
+          flash(errorText(error), "error");
+        }
+      } }, `${label} – ${row.organization.name}`))))));
 }
 
 function rate(label, value, basis, id) {
