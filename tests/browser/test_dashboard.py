@@ -358,6 +358,40 @@ def test_the_leader_grants_an_extension_and_urges_overdue_work(dashboard, deskto
 
 # --- the officer --------------------------------------------------------------------------------
 
+def test_the_officer_reads_an_urging_and_chooses_the_mails(dashboard, desktop):
+    page = desktop.page
+    noivu_id = dashboard.organization_id("PNV-KD")
+    overdue = dashboard.get("lanhdao.huyen", "/reports/overdue", organization_id=noivu_id, page_size=1).get_json()[0]
+    urged = dashboard.call("lanhdao.huyen", "POST", "/assignments/urge",
+                           json={"assignment_ids": [overdue["id"]], "message": "Đề nghị Phòng Nội vụ báo cáo ngay."})
+    assert urged.status_code == 200 and urged.get_json()["results"][0]["status"] == 200, urged.get_data(as_text=True)
+    unread = int(dashboard.get("canbo.noivu", "/me/notifications").headers["X-Unread-Count"])
+    assert unread >= 1
+
+    sign_in(page, "canbo.noivu", "Phạm Minh Đức")
+    page.locator('#nav a[href="#/notifications"]').click()
+    heading(page, "Thông báo")
+    expect_text(page.locator("#unread-count"), str(unread))
+    newest = page.locator("#notices li").first
+    assert newest.get_attribute("data-kind") == "urged" and "unread" in newest.get_attribute("class")
+    assert "Đề nghị Phòng Nội vụ báo cáo ngay." in newest.inner_text()
+    newest.get_by_role("button", name="Đã đọc").click()
+    expect_text(page.locator("#unread-count"), str(unread - 1))
+    assert int(dashboard.get("canbo.noivu", "/me/notifications").headers["X-Unread-Count"]) == unread - 1
+
+    overdue_box = page.get_by_label("Nhắc nhiệm vụ quá hạn (ngày đầu, sau đó hằng tuần)")
+    assert overdue_box.is_checked()
+    overdue_box.uncheck()
+    page.get_by_role("button", name="Lưu").click()
+    expect_text(page.locator("#flash"), "Đã lưu cài đặt thông báo.")
+    chosen = dashboard.get("canbo.noivu", "/me/preferences").get_json()["email_preferences"]
+    assert chosen["overdue"] is False and chosen["urged"] is True
+
+    newest.get_by_role("link", name="Xem nhiệm vụ").click()
+    page.wait_for_url(re.compile(rf"#/assignments/{overdue['id']}$"))
+    desktop.assert_clean()
+
+
 def test_the_officer_updates_progress_uploads_a_pdf_and_submits(dashboard, desktop, noivu):
     page = desktop.page
     _, open_ids = noivu

@@ -7,6 +7,7 @@ import { renderOverdue } from "./views/overdue.js";
 import { renderUnits, renderUnit } from "./views/units.js";
 import { renderAssignment } from "./views/assignment.js";
 import { renderWork } from "./views/work.js";
+import { renderNotifications } from "./views/notifications.js";
 
 const main = document.getElementById("main");
 const context = { me: null, labels: null };
@@ -30,6 +31,7 @@ const ROUTES = [
   [/^#\/units\/(\d+)$/, () => renderUnit],
   [/^#\/assignments\/(\d+)$/, () => renderAssignment],
   [/^#\/work$/, () => renderWork],
+  [/^#\/notifications$/, () => renderNotifications],
 ];
 
 function homeRoute() {
@@ -39,7 +41,7 @@ function homeRoute() {
 function navItems() {
   const items = [];
   if (context.roles.officer) items.push(["#/work", "Việc của đơn vị"]);
-  items.push(["#/overview", "Tổng quan"], ["#/overdue", "Quá hạn"], ["#/units", "Đơn vị"]);
+  items.push(["#/overview", "Tổng quan"], ["#/overdue", "Quá hạn"], ["#/units", "Đơn vị"], ["#/notifications", "Thông báo"]);
   return items;
 }
 
