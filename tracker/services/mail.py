@@ -79,7 +79,7 @@ def link(assignment_id: int | None = None) -> str:
 
 
 FOOTER = ("Thư này do hệ thống theo dõi nhiệm vụ gửi tự động, xin không trả lời thư. "
-          "Có thể chọn loại thư muốn nhận trong mục Cài đặt thông báo.")
+          "Có thể chọn loại thư muốn nhận tại mục Thông báo của hệ thống (Cài đặt thông báo qua thư điện tử).")
 
 
 def plain_html(heading: str, paragraphs: list[str], url: str) -> str:
