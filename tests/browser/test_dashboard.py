@@ -519,6 +519,9 @@ def test_the_token_is_refreshed_before_it_expires_and_logout_ends_the_session(da
 
         page.reload()  # the session lives on in this tab
         page.locator("#who-text").get_by_text("Nguyễn Chi Hội").wait_for()
+        # The overview drawn (its requests answered): a request still in flight at logout would get a 401.
+        heading(page, "Tổng quan")
+        page.wait_for_load_state("networkidle")
 
         with page.expect_response(lambda r: r.url.endswith("/api/v1/auth/logout")) as ended:
             page.get_by_role("button", name="Đăng xuất").click()
