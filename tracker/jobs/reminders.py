@@ -18,8 +18,10 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cache
 from html import escape
 
+from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -101,21 +103,14 @@ def _overdue_days(covered: list[dt.date], open_work) -> list[dt.date]:
 def collect(day: dt.date, previous: dt.date, approval_days: int) -> dict[int, list[Item]]:
     """Each person's items for a digest on `day` covering the days after `previous`."""
     covered = workdays.days_since(previous, day)
-    officers: dict[int, set[int]] = {}
-    leaders: dict[int, set[int]] = {}
+    # Memos: the same units' members are asked for by many assignments.
+    officers, leaders = cache(notices.officers_of), cache(notices.leaders_over)
 
     def unit_people(assignment: Assignment) -> set[int]:
-        if assignment.organization_id not in officers:
-            officers[assignment.organization_id] = notices.officers_of(assignment.organization_id)
-        people = set(officers[assignment.organization_id])
-        if assignment.owner is not None and assignment.owner.is_active:
-            people.add(assignment.owner.id)
-        return people
+        return notices.unit_people(assignment, officers)
 
     def approvers(assignment: Assignment) -> set[int]:
-        if assignment.organization_id not in leaders:
-            leaders[assignment.organization_id] = notices.leaders_over(assignment.organization_id)
-        return leaders[assignment.organization_id]
+        return notices.approvers(assignment, leaders)
 
     found: dict[int, list[Item]] = defaultdict(list)
     open_work = (Assignment.status.in_(OPEN_STATUSES), _open_units(day))
@@ -177,10 +172,7 @@ def render(user: User, day: dt.date, items: list[Item]) -> tuple[str, str, str]:
                         f"{escape(item.unit)}: {escape(item.detail)}</li>")
         html.append("</ul>")
     text += ["", mail.FOOTER]
-    html_doc = (f'<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>{escape(subject)}</title></head>'
-                f'<body style="font-family:Arial,sans-serif;color:#1a1a1a;line-height:1.5">{"".join(html)}'
-                f'<p style="color:#555;font-size:12px">{escape(mail.FOOTER)}</p></body></html>')
-    return subject, "\n".join(text) + "\n", html_doc
+    return subject, "\n".join(text) + "\n", mail.html_document(subject, "".join(html))
 
 
 def make_digests(day: dt.date, now: dt.datetime | None = None) -> int:
@@ -189,8 +181,6 @@ def make_digests(day: dt.date, now: dt.datetime | None = None) -> int:
     off = mail.holidays()
     if not workdays.is_working_day(day, off):
         return 0
-    from flask import current_app  # noqa: PLC0415
-
     found = collect(day, workdays.previous_working_day(day, off), current_app.config["APPROVAL_REMINDER_DAYS"])
     made = 0
     users = db.session.scalars(select(User).where(User.id.in_(sorted(found)))) if found else []

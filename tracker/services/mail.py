@@ -6,6 +6,7 @@ the person turned off; a mail made on a weekend or a holiday waits for the next 
 from __future__ import annotations
 
 import datetime as dt
+from html import escape
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -82,16 +83,18 @@ FOOTER = ("Thư này do hệ thống theo dõi nhiệm vụ gửi tự động, 
           "Có thể chọn loại thư muốn nhận tại mục Thông báo của hệ thống (Cài đặt thông báo qua thư điện tử).")
 
 
+def html_document(title: str, body: str) -> str:
+    """A mail's HTML: `body` (already escaped) under the title, with the footer."""
+    return (f'<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>{escape(title)}</title></head>'
+            f'<body style="font-family:Arial,sans-serif;color:#1a1a1a;line-height:1.5">{body}'
+            f'<p style="color:#555;font-size:12px">{escape(FOOTER)}</p></body></html>')
+
+
 def plain_html(heading: str, paragraphs: list[str], url: str) -> str:
     """A short HTML mail: a heading, paragraphs (line breaks kept) and one link."""
-    from html import escape  # noqa: PLC0415 - local: only mails need it
-
     body = "".join(f"<p>{escape(text).replace(chr(10), '<br>')}</p>" for text in paragraphs)
-    return (f'<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>{escape(heading)}</title></head>'
-            f'<body style="font-family:Arial,sans-serif;color:#1a1a1a;line-height:1.5">'
-            f"<h2 style=\"font-size:18px\">{escape(heading)}</h2>{body}"
-            f'<p><a href="{escape(url, quote=True)}">Mở trên hệ thống</a></p>'
-            f'<p style="color:#555;font-size:12px">{escape(FOOTER)}</p></body></html>')
+    return html_document(heading, f'<h2 style="font-size:18px">{escape(heading)}</h2>{body}'
+                                  f'<p><a href="{escape(url, quote=True)}">Mở trên hệ thống</a></p>')
 
 
 def preferences_of(user: User) -> dict:

@@ -4,6 +4,8 @@ an urging, a submission to approve, a return, an approval, an extension asked fo
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import select
 
 from tracker.domain.access import MemberRole
@@ -37,22 +39,28 @@ def leaders_over(org_id: int) -> set[int]:
     return _members([org_id, *ancestor_ids(org_id)], MemberRole.LEADER)
 
 
-def unit_people(assignment: Assignment) -> set[int]:
-    """Who does the work: the unit's active officers and the owner."""
-    people = officers_of(assignment.organization_id)
+def unit_people(assignment: Assignment, officers: Callable[[int], set[int]] = officers_of) -> set[int]:
+    """Who does the work: the unit's active officers and the owner (`officers` may be a memo of
+    `officers_of`, for a run over many assignments)."""
+    people = set(officers(assignment.organization_id))
     if assignment.owner is not None and assignment.owner.is_active:
         people.add(assignment.owner.id)
     return people
 
 
-def approvers(assignment: Assignment) -> set[int]:
+def approvers(assignment: Assignment, leaders: Callable[[int], set[int]] = leaders_over) -> set[int]:
     """Who decides on it: the active leaders of the unit and of every unit above it."""
-    return leaders_over(assignment.organization_id)
+    return set(leaders(assignment.organization_id))
+
+
+def headline(title: str, assignment: Assignment) -> str:
+    """A notification's title, and an urging mail's subject."""
+    return f"{title}: {assignment.action.ref} – {assignment.organization.name}"
 
 
 def _send(recipients: set[int], kind: str, assignment: Assignment, actor_id: int | None, title: str, body: str) -> int:
     recipients.discard(actor_id)  # nobody is told of what they did themselves
-    return notifications.notify(recipients, kind=kind, title=f"{title}: {assignment.action.ref} – {assignment.organization.name}",
+    return notifications.notify(recipients, kind=kind, title=headline(title, assignment),
                                 body=body, assignment_id=assignment.id, actor_id=actor_id)
 
 
@@ -70,10 +78,10 @@ def urge_label(count: int) -> str:
 
 def urged(assignment: Assignment, actor_id: int | None, count: int, message: str, days_overdue: int) -> int:
     """In-app to the unit's officers and the owner, and by e-mail to those of them who want it."""
-    people = unit_people(assignment)
+    people = unit_people(assignment) - {actor_id}
     title, body = urge_label(count), f"{message}\n\n{_what(assignment)}, đã quá hạn {days_overdue} ngày."
-    notified = _send(people, URGED, assignment, actor_id, title, body)
-    subject = f"{title}: {assignment.action.ref} – {assignment.organization.name}"
+    notified = _send(set(people), URGED, assignment, actor_id, title, body)
+    subject = headline(title, assignment)
     url = mail.link(assignment.id)
     for user in db.session.scalars(select(User).where(User.id.in_(sorted(people))).order_by(User.id)):
         text = f"Kính gửi {user.full_name},\n\n{body}\n\nXem và cập nhật: {url}\n\n{mail.FOOTER}"
