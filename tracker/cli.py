@@ -186,9 +186,8 @@ def recount_command(check: bool) -> None:
     if check:
         stored, counted = tallies.stored(), tallies.recount()
         wrong = {key for key in stored.keys() | counted.keys() if stored.get(key, 0) != counted.get(key, 0)}
-        for node, state, due_on in sorted(wrong)[:20]:
-            click.echo(f"node {node} {state} {due_on}: stored {stored.get((node, state, due_on), 0)}, "
-                       f"counted {counted.get((node, state, due_on), 0)}")
+        for key in sorted(wrong)[:20]:
+            click.echo(f"{' '.join(map(str, key))}: stored {stored.get(key, 0)}, counted {counted.get(key, 0)}")
         if wrong:
             raise click.ClickException(f"{len(wrong)} tallies differ from a full count; run `flask tracker recount`")
         click.echo(f"tallies exact: {len(stored)} rows")

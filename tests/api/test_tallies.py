@@ -219,3 +219,90 @@ def test_search_totals_match_a_count(client, auth, session, q, make_assignment):
         assert total == len(every) == len({a["id"] for a in every}), (q, task_class)
         if q == "chuyển đổi số" and task_class is None:
             assert total > 0
+
+
+# --- the month tallies and the yearly ones, read -------------------------------------------------
+
+
+def work_around_today(session, rng: random.Random, org_ids: list[int], action_ids: list[int], count: int = 120) -> None:
+    """Work due on every kind of day near TODAY (this month, the months either side, next year),
+    some open, some completed early or late but never after TODAY, some cancelled."""
+    for n in range(count):
+        due = TODAY + dt.timedelta(days=rng.randint(-70, 70)) if n % 6 else dt.date(TODAY.year + rng.choice((-1, 1)), rng.randint(1, 12), 1)
+        assignment = Assignment(action_id=rng.choice(action_ids), organization_id=rng.choice(org_ids), origin_organization_id=org_ids[0],
+                                role="lead", cycle=90_000 + n, due_date=due, original_due_date=due, status=rng.choice(STATUSES),
+                                search_key="")
+        if assignment.status == "completed":
+            assignment.completed_on = min(TODAY, due + dt.timedelta(days=rng.randint(-20, 20)))
+        session.add(assignment)
+    session.commit()
+
+
+def test_month_tallies_classify_every_day_of_the_months_around(client, auth, session):
+    """The month rows (with the day rows of the month asked about) give the same totals as a count,
+    as of every day from the last completion to two months on: month ends and firsts included."""
+    rng = random.Random(57)
+    org_ids = list(session.scalars(select(Organization.id).order_by(Organization.id)))
+    work_around_today(session, rng, org_ids, list(session.scalars(select(Action.id).order_by(Action.id))))
+    assert_tallies_exact(session)
+    admin = auth("admin")
+    latest = session.scalar(select(func.max(Assignment.completed_on)))
+    days = {latest + dt.timedelta(days=n) for n in range(0, 75, 4)}
+    for month_ahead in (1, 2):
+        first = (latest.replace(day=1) + dt.timedelta(days=32 * month_ahead)).replace(day=1)
+        days |= {first, first - dt.timedelta(days=1)}
+    root = session.scalar(select(Organization.id).where(Organization.code == "HU-KD"))
+    for as_of in sorted(days):
+        for task_class in (None, *[c.value for c in TaskClass]):
+            query = {"as_of": as_of.isoformat(), **({"classification": task_class} if task_class else {})}
+            assert listed_total(client, admin, **query) == expected_total(session, None, as_of, task_class), (as_of, task_class)
+        counted = tallies.class_counts([root], as_of)[root]
+        for task_class in TaskClass:
+            assert counted[task_class.value] == expected_total(session, subtree(session, root), as_of, task_class.value), (as_of, task_class)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_scorecard_standings_from_the_yearly_tallies_equal_the_counted_ones(client, auth, session, monkeypatch, seed):
+    """A scorecard page ranks from the yearly tallies (plus this month's overdue work, counted); the
+    same pages counted from the assignments are identical, for past, current and future years, as
+    of days in this month and the next, after random changes."""
+    from tracker.services import reports  # noqa: PLC0415
+
+    rng = random.Random(seed)
+    org_ids = list(session.scalars(select(Organization.id).order_by(Organization.id)))
+    work_around_today(session, rng, org_ids, list(session.scalars(select(Action.id).order_by(Action.id))), count=80)
+    for assignment in session.scalars(select(Assignment).order_by(func.random()).limit(30)):
+        random_change(rng, assignment, org_ids)
+        if assignment.completed_on is not None and assignment.completed_on > TODAY:
+            assignment.completed_on = TODAY
+    session.commit()
+    assert_tallies_exact(session)
+    latest = session.scalar(select(func.max(Assignment.completed_on)))
+    days = (latest, latest + dt.timedelta(days=9), (latest.replace(day=1) + dt.timedelta(days=32)).replace(day=1))
+    for n, due in enumerate(day + dt.timedelta(days=shift) for day in days for shift in (-1, 0, 0, 1)):  # due on the day: not yet overdue
+        session.add(Assignment(action_id=session.scalar(select(Action.id).limit(1)), organization_id=org_ids[n % 5], role="lead",
+                               origin_organization_id=org_ids[0], cycle=95_000 + n, due_date=due, original_due_date=due,
+                               status="in_progress", search_key=""))
+    session.commit()
+    answered = []
+    real = reports._standings_from_tallies
+    monkeypatch.setattr(reports, "_standings_from_tallies", lambda *args: answered.append(real(*args)) or answered[-1])
+    headers = auth("admin")
+
+    def pages(**query):
+        rows, total, page = [], None, 1
+        while total is None or len(rows) < total:
+            response = client.get("/api/v1/reports/scorecard", headers=headers, query_string={**query, "page": page, "page_size": 7})
+            assert response.status_code == 200, response.get_json()
+            rows += response.get_json()["rows"]
+            total, page = json.loads(response.headers["X-Pagination"])["total"], page + 1
+        return rows
+
+    for as_of in days:
+        for year in range(TODAY.year - 2, TODAY.year + 2):
+            answered.clear()
+            tallied = pages(year=year, as_of=as_of.isoformat())
+            assert answered and all(a is not None for a in answered)  # the tallies answered
+            monkeypatch.setattr(reports, "_standings_from_tallies", lambda *args: None)
+            assert pages(year=year, as_of=as_of.isoformat()) == tallied, (year, as_of)
+            monkeypatch.setattr(reports, "_standings_from_tallies", lambda *args: answered.append(real(*args)) or answered[-1])

@@ -22,3 +22,48 @@ class AssignmentTally(db.Model):
     # The due date; 9999-12-31 for work without one.
     due_on: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AssignmentTallyMonth(db.Model):
+    """The tallies of `AssignmentTally` by due month: open work by the first day of its due month,
+    other states in one row each (their class does not depend on the day), so that a level of the
+    tree or a search sums a few dozen rows per node instead of one per due day. Derived from the
+    day tallies and kept with them (tracker.services.tallies); the day rows still answer for the
+    month of the day asked about."""
+
+    __tablename__ = "assignment_tally_month"
+
+    node_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    state: Mapped[str] = mapped_column(String(12), primary_key=True)
+    # The first day of the due month for open work; 9999-12-31 for work with no due date and for every other state.
+    due_month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+OPEN_MONTHS = tuple(f"open_{month:02d}" for month in range(1, 13))
+
+
+class UnitYearTally(db.Model):
+    """Each organisation's own work due in a year (not its subtree's): completed on time, late, and
+    still open by due month. One row per unit and year, so that a scorecard ranks ten thousand
+    units from ten thousand rows. Kept in the same transaction as every change
+    (tracker.services.tallies); cancelled work and work with no due date are not counted."""
+
+    __tablename__ = "unit_year_tally"
+
+    organization_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    on_time: Mapped[int] = mapped_column(Integer, default=0)
+    late: Mapped[int] = mapped_column(Integer, default=0)
+    open_01: Mapped[int] = mapped_column(Integer, default=0)
+    open_02: Mapped[int] = mapped_column(Integer, default=0)
+    open_03: Mapped[int] = mapped_column(Integer, default=0)
+    open_04: Mapped[int] = mapped_column(Integer, default=0)
+    open_05: Mapped[int] = mapped_column(Integer, default=0)
+    open_06: Mapped[int] = mapped_column(Integer, default=0)
+    open_07: Mapped[int] = mapped_column(Integer, default=0)
+    open_08: Mapped[int] = mapped_column(Integer, default=0)
+    open_09: Mapped[int] = mapped_column(Integer, default=0)
+    open_10: Mapped[int] = mapped_column(Integer, default=0)
+    open_11: Mapped[int] = mapped_column(Integer, default=0)
+    open_12: Mapped[int] = mapped_column(Integer, default=0)

@@ -31,8 +31,8 @@ from tracker.domain.classification import (
 from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.models import (
-    Action, Assignment, AssignmentEvent, AssignmentTally, Evidence, Extension, Organization, OrganizationLink, OrganizationVersion, Plan,
-    TaskGroup, User,
+    Action, Assignment, AssignmentEvent, AssignmentTally, AssignmentTransfer, Evidence, Extension, Organization, OrganizationLink, OrganizationVersion, Plan,
+    TaskGroup, UnitYearTally, User,
 )
 from tracker.services import tallies
 from tracker.services.access import approvable_organizations, visible_organizations
@@ -770,31 +770,67 @@ def scorecard(principal: Principal, *, year: int, as_of: dt.date) -> dict:
     return {"year": year, "as_of": as_of, "rate_bases": SCORECARD_RATE_BASES, "rows": rows}
 
 
+def _standings_from_tallies(year: int, as_of: dt.date) -> Select | None:
+    """Each unit's own work due in `year` as the scorecard ranks it as of `as_of`, from the yearly
+    tallies: a select of (organization_id, assigned, on_time, late, overdue) for every unit holding
+    work that year. None when the tallies cannot answer for that day (one statement): a completion
+    after it, or work a reorganisation moved or ended after it (the scorecard counts work for the
+    unit that held it that day, with its status of that day).
+    Overdue work of `as_of`'s own month is counted from the assignments (the tallies keep months,
+    and whether it is overdue depends on the day): a month's work at most, through the due-date index."""
+    latest = select(func.max(Assignment.completed_on)).scalar_subquery()
+    moved = exists().where(AssignmentTransfer.effective_on > as_of)
+    ended = exists().where(AssignmentEvent.kind.in_(ENDED_BY_REORGANIZATION), AssignmentEvent.effective_on > as_of)
+    completed, moved_later, ended_later = db.session.execute(select(latest, moved, ended)).one()
+    if (completed is not None and completed > as_of) or moved_later or ended_later:
+        return None
+    t = UnitYearTally
+    opens = [t.__table__.c[name] for name in tallies.OPEN_MONTHS]
+    still_open = sum(opens, literal(0))
+    stmt = select(t.organization_id, (t.on_time + t.late + still_open).label("assigned"), t.on_time, t.late)
+    if year < as_of.year:
+        overdue = still_open
+    elif year > as_of.year:
+        overdue = literal(0)
+    else:
+        first = as_of.replace(day=1)
+        this_month = (select(Assignment.organization_id.label("unit"), func.count().label("n"))
+                      .where(Assignment.due_date >= first, Assignment.due_date < as_of, tallies.open_work())
+                      .group_by(Assignment.organization_id).subquery("overdue_this_month"))
+        overdue = sum(opens[:as_of.month - 1], literal(0)) + func.coalesce(this_month.c.n, 0)
+        stmt = stmt.outerjoin(this_month, this_month.c.unit == t.organization_id)
+    return stmt.add_columns(overdue.label("overdue")).where(t.year == year, t.on_time + t.late + still_open > 0)
+
+
 def scorecard_page(principal: Principal, *, year: int, as_of: dt.date, offset: int, limit: int) -> tuple[dict, int]:
     """The scorecard's rows `offset` to `offset + limit` (in rank order) and how many rows it has in
-    all. Ranks are those of the whole scorecard: the standings of every unit are counted first (one
-    lean grouped statement: no names, evidence or days late), then the page's rows in full (the
-    scorecard's own statement, for those units only)."""
+    all. Ranks are those of the whole scorecard: the standings of every unit are read first (from the
+    yearly tallies when they answer for the day, else one lean grouped count: no names, evidence or
+    days late), then the page's rows in full (the scorecard's own statement, for those units only).
+    Four statements either way."""
+    per_unit = _standings_from_tallies(year, as_of)
     tree = TreeOn.of(as_of)
     first, last, on_time, late, overdue, closed = _score_conditions(tree, year, as_of)
-    per_assignment = (
-        select(tree.holder.label("holder"), case((on_time, 1), else_=0).label("on_time"), case((late, 1), else_=0).label("late"),
-               case((overdue, 1), else_=0).label("overdue"))
-        .select_from(Assignment)
-        .outerjoin(tree.ended, tree.ended.c.assignment_id == Assignment.id)
-        .where(tree.status != "cancelled", Assignment.due_date.between(first, last))
-        .subquery("scored")
-    )
-    per_unit = (
-        select(per_assignment.c.holder, func.count().label("assigned"), func.sum(per_assignment.c.on_time).label("on_time"),
-               func.sum(per_assignment.c.late).label("late"), func.sum(per_assignment.c.overdue).label("overdue"))
-        .group_by(per_assignment.c.holder)
-        .subquery("standings")
-    )
+    if per_unit is None:  # counted from the assignments
+        per_assignment = (
+            select(tree.holder.label("holder"), case((on_time, 1), else_=0).label("on_time"), case((late, 1), else_=0).label("late"),
+                   case((overdue, 1), else_=0).label("overdue"))
+            .select_from(Assignment)
+            .outerjoin(tree.ended, tree.ended.c.assignment_id == Assignment.id)
+            .where(tree.status != "cancelled", Assignment.due_date.between(first, last))
+            .subquery("scored")
+        )
+        per_unit = (
+            select(per_assignment.c.holder.label("organization_id"), func.count().label("assigned"),
+                   func.sum(per_assignment.c.on_time).label("on_time"), func.sum(per_assignment.c.late).label("late"),
+                   func.sum(per_assignment.c.overdue).label("overdue"))
+            .group_by(per_assignment.c.holder)
+        )
+    per_unit = per_unit.subquery("standings")
     standings = (
         select(Organization.id, Organization.code, case((closed, True), else_=False), per_unit.c.assigned, per_unit.c.on_time,
                per_unit.c.late, per_unit.c.overdue)
-        .join(per_unit, per_unit.c.holder == Organization.id)
+        .join(per_unit, per_unit.c.organization_id == Organization.id)
         .where(visible_organizations(principal, Organization.id))
     )
     ranked = []

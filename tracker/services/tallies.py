@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import Select, and_, case, delete, event, exists, func, inspect, literal, or_, select, text
+from sqlalchemy import Select, and_, case, delete, event, exists, func, inspect, literal, or_, select, text, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -37,9 +37,11 @@ from tracker.domain.access import Principal
 from tracker.domain.classification import DEFAULT_DUE_SOON_DAYS, TaskClass, class_condition
 from tracker.domain.text import like_pattern
 from tracker.extensions import db
-from tracker.models import Action, Assignment, AssignmentTally, Organization, OrganizationLink
+from tracker.models import Action, Assignment, AssignmentTally, AssignmentTallyMonth, Organization, OrganizationLink, UnitYearTally
+from tracker.models.tally import OPEN_MONTHS
 from tracker.services.filters import FilterValues, any_of, filter_values
 from tracker.services.org_tree import scope_edges
+from tracker.services.sql import month_of, month_start, year_of
 
 EVERYTHING = 0
 NO_DUE = dt.date(9999, 12, 31)
@@ -125,12 +127,38 @@ def _changes(session: Session) -> dict[tuple, int]:
     return {key: n for key, n in deltas.items() if n}
 
 
-def _upsert(session: Session, rows: list[dict]) -> None:
+def _upsert(session: Session, table, keys: list[str], rows: list[dict]) -> None:
+    """Add each row's counts to the stored row with its key (inserted when missing), in one statement."""
     connection = session.connection()
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    table = AssignmentTally.__table__
     stmt = insert(table).values(rows)
-    connection.execute(stmt.on_conflict_do_update(index_elements=["node_id", "state", "due_on"], set_={"n": table.c.n + stmt.excluded.n}))
+    counts = [name for name in rows[0] if name not in keys]
+    connection.execute(stmt.on_conflict_do_update(index_elements=keys, set_={name: table.c[name] + stmt.excluded[name] for name in counts}))
+
+
+def month_bucket(state: str, due_on: dt.date) -> dt.date:
+    """The due month a day tally adds to (AssignmentTallyMonth): the first of the month for open
+    work with a due date, else NO_DUE (the class of other states does not depend on the day)."""
+    return due_on.replace(day=1) if state == OPEN and due_on != NO_DUE else NO_DUE
+
+
+def _unit_year_column(state: str, due_on: dt.date) -> str | None:
+    """The UnitYearTally column a unit's own assignment counts in (None: cancelled, or no due date)."""
+    if due_on == NO_DUE or state == CANCELLED:
+        return None
+    return OPEN_MONTHS[due_on.month - 1] if state == OPEN else state
+
+
+def _unit_year_rows(deltas: dict[tuple, int]) -> list[dict]:
+    """The UnitYearTally changes (one row per unit and year, each column's delta) of `_changes`' deltas, in key order."""
+    columns = ("on_time", "late", *OPEN_MONTHS)
+    rows: dict[tuple, dict] = {}
+    for (org_id, _action_id, state, due_on), n in deltas.items():
+        column = _unit_year_column(state, due_on)
+        if column is not None:
+            row = rows.setdefault((org_id, due_on.year), {"organization_id": org_id, "year": due_on.year, **dict.fromkeys(columns, 0)})
+            row[column] += n
+    return [row for _, row in sorted(rows.items()) if any(row[c] for c in columns)]
 
 
 @event.listens_for(Session, "after_flush")
@@ -147,18 +175,28 @@ def _keep(session: Session, _context) -> None:
     rows = [{"node_id": node, "state": state, "due_on": due_on, "n": n}
             for (node, state, due_on), n in sorted(per_node.items()) if n]
     if rows:
-        _upsert(session, rows)
+        _upsert(session, AssignmentTally.__table__, ["node_id", "state", "due_on"], rows)
+    per_month: dict[tuple, int] = defaultdict(int)
+    for (node, state, due_on), n in per_node.items():
+        per_month[(node, state, month_bucket(state, due_on))] += n
+    rows = [{"node_id": node, "state": state, "due_month": month, "n": n} for (node, state, month), n in sorted(per_month.items()) if n]
+    if rows:
+        _upsert(session, AssignmentTallyMonth.__table__, ["node_id", "state", "due_month"], rows)
+    rows = _unit_year_rows(deltas)
+    if rows:
+        _upsert(session, UnitYearTally.__table__, ["organization_id", "year"], rows)
 
 
 def rebuild(nodes: set[int] | None = None) -> None:
     """Recount the tallies from the assignments, set-based: all of them (about 15 s at a million on
-    the 2-core machine), or only those of the given organisations. For writes that bypass the ORM,
-    and after a reorganisation changed the tree or the lineage."""
+    the 2-core machine), or only those of the given organisations' scopes. For writes that bypass
+    the ORM, and after a reorganisation changed the tree or the lineage (which also calls
+    `rebuild_units` for the units whose own work moved)."""
     session = db.session
     table = AssignmentTally.__table__
     if session.get_bind().dialect.name == "postgresql":
         # Writers wait until this transaction ends, so that no change slips between delete and insert.
-        session.execute(text("LOCK TABLE assignment_tally IN SHARE ROW EXCLUSIVE MODE"))
+        session.execute(text("LOCK TABLE assignment_tally, assignment_tally_month, unit_year_tally IN SHARE ROW EXCLUSIVE MODE"))
     state = _state_sql(Assignment.status, Assignment.due_date, Assignment.completed_on).label("state")
     due_on = func.coalesce(Assignment.due_date, NO_DUE).label("due_on")
     columns = ["node_id", "state", "due_on", "n"]
@@ -184,12 +222,52 @@ def rebuild(nodes: set[int] | None = None) -> None:
         # Written in key order: a node's rows lie together, so that reading a level of the tree touches few pages.
         .order_by(below.c.node, state, due_on),
     ))
+    _rebuild_months(None if nodes is None else organizations)
+    if nodes is None:
+        rebuild_units(None)
+
+
+def _rebuild_months(nodes: list[int] | None) -> None:
+    """The month tallies of these nodes (all when None), summed from their day tallies."""
+    t, months = AssignmentTally, AssignmentTallyMonth
+    bucket = case((and_(t.state == OPEN, t.due_on != NO_DUE), month_start(t.due_on)), else_=literal(NO_DUE)).label("due_month")  # as month_bucket
+    rows = select(t.node_id, t.state, bucket, func.sum(t.n)).group_by(t.node_id, t.state, bucket).order_by(t.node_id, t.state, bucket)
+    wipe = delete(months)
+    if nodes is not None:
+        rows = rows.where(t.node_id.in_(nodes))
+        wipe = wipe.where(months.node_id.in_(nodes))
+    db.session.execute(wipe)
+    db.session.execute(months.__table__.insert().from_select(["node_id", "state", "due_month", "n"], rows))
+
+
+def rebuild_units(units: set[int] | None) -> None:
+    """Recount the yearly tallies of these units' own work (all when None) from the assignments."""
+    state = _state_sql(Assignment.status, Assignment.due_date, Assignment.completed_on)
+    month = month_of(Assignment.due_date)
+    year = year_of(Assignment.due_date).label("year")
+
+    def counted(condition):
+        return func.sum(case((condition, 1), else_=0))
+
+    rows = (select(Assignment.organization_id, year, counted(state == ON_TIME), counted(state == LATE),
+                   *(counted(and_(state == OPEN, month == m)) for m in range(1, 13)))
+            .where(Assignment.due_date.is_not(None), state != CANCELLED)
+            .group_by(Assignment.organization_id, year))
+    wipe = delete(UnitYearTally)
+    if units is not None:
+        if not units:
+            return
+        rows = rows.where(Assignment.organization_id.in_(sorted(units)))
+        wipe = wipe.where(UnitYearTally.organization_id.in_(sorted(units)))
+    db.session.execute(wipe)
+    db.session.execute(UnitYearTally.__table__.insert().from_select(["organization_id", "year", "on_time", "late", *OPEN_MONTHS], rows))
 
 
 def rebuild_after_reorganization(before: dict[int, set[int]], transfers: list[tuple[int, int]]) -> None:
     """Recount only the nodes a reorganisation changed: those that gained or lost an organisation
-    (a move, a merge's lineage), and those between the two ends of each transfer of work.
-    `before` is `nodes_above()` taken before the reorganisation."""
+    (a move, a merge's lineage), and those between the two ends of each transfer of work; and the
+    yearly tallies of the units whose own work was transferred. `before` is `nodes_above()` taken
+    before the reorganisation."""
     after = nodes_above()
     changed: set[int] = set()
     for org, above in after.items():
@@ -197,36 +275,56 @@ def rebuild_after_reorganization(before: dict[int, set[int]], transfers: list[tu
     for source, target in transfers:
         changed |= after.get(source, {source}) ^ after.get(target, {target})
     rebuild(changed)
+    rebuild_units({org for transfer in transfers for org in transfer})
 
 
 def recount() -> dict[tuple, int]:
-    """What the tallies should hold, counted from the assignments (for checks; zero rows left out)."""
+    """What the tallies should hold, counted from the assignments (for checks; zero rows left out):
+    keys ("day", node, state, due_on), ("month", node, state, due_month) and ("unit_year", unit, year, column)."""
     below = _members(select(Organization.id.label("node"), Organization.id.label("member")))
-    counts: dict[tuple, int] = defaultdict(int)
+    days: dict[tuple, int] = defaultdict(int)
     rows = db.session.execute(
         select(below.c.node, Assignment.status, Assignment.due_date, Assignment.completed_on)
         .join(Assignment, Assignment.organization_id == below.c.member))
     for node, status, due_date, completed_on in rows:
-        counts[(node, state_of(status, due_date, completed_on), due_date or NO_DUE)] += 1
-    everything = select(Assignment.action_id, Assignment.status, Assignment.due_date, Assignment.completed_on)
-    for action_id, status, due_date, completed_on in db.session.execute(everything):
+        days[(node, state_of(status, due_date, completed_on), due_date or NO_DUE)] += 1
+    counts: dict[tuple, int] = defaultdict(int)
+    everything = select(Assignment.organization_id, Assignment.action_id, Assignment.status, Assignment.due_date, Assignment.completed_on)
+    for org_id, action_id, status, due_date, completed_on in db.session.execute(everything):
+        state = state_of(status, due_date, completed_on)
         for node in (EVERYTHING, -action_id):
-            counts[(node, state_of(status, due_date, completed_on), due_date or NO_DUE)] += 1
+            days[(node, state, due_date or NO_DUE)] += 1
+        column = _unit_year_column(state, due_date or NO_DUE)
+        if column is not None:
+            counts[("unit_year", org_id, due_date.year, column)] += 1
+    for (node, state, due_on), n in days.items():
+        counts[("day", node, state, due_on)] += n
+        counts[("month", node, state, month_bucket(state, due_on))] += n
     return dict(counts)
 
 
 def stored() -> dict[tuple, int]:
-    """What the tallies hold (zero rows left out)."""
-    return {(node, state, due_on): n for node, state, due_on, n in db.session.execute(
+    """What the tallies hold, keyed as `recount` counts them (zero rows left out)."""
+    found = {("day", node, state, due_on): n for node, state, due_on, n in db.session.execute(
         select(AssignmentTally.node_id, AssignmentTally.state, AssignmentTally.due_on, AssignmentTally.n)
         .where(AssignmentTally.n != 0))}
+    found.update({("month", node, state, month): n for node, state, month, n in db.session.execute(
+        select(AssignmentTallyMonth.node_id, AssignmentTallyMonth.state, AssignmentTallyMonth.due_month, AssignmentTallyMonth.n)
+        .where(AssignmentTallyMonth.n != 0))})
+    columns = ("on_time", "late", *OPEN_MONTHS)
+    for row in db.session.execute(select(UnitYearTally.organization_id, UnitYearTally.year,
+                                         *(UnitYearTally.__table__.c[c] for c in columns))):
+        org_id, year, *values = row
+        found.update({("unit_year", org_id, year, column): n for column, n in zip(columns, values, strict=True) if n})
+    return found
 
 
 # --- reading them -------------------------------------------------------------------------------
 
 
-def _class_condition(task_class: TaskClass | None, as_of: dt.date):
-    t = AssignmentTally
+def _class_condition(task_class: TaskClass | None, as_of: dt.date, tally=AssignmentTally):
+    """The tally rows of one class as of `as_of` (of `tally`: the table, or a subquery's columns)."""
+    t = tally
     if task_class is None:
         return literal(True)
     return {
@@ -236,6 +334,20 @@ def _class_condition(task_class: TaskClass | None, as_of: dt.date):
         TaskClass.IN_PROGRESS_ON_TIME: and_(t.state == OPEN, t.due_on >= as_of, t.due_on < NO_DUE),
         TaskClass.OVERDUE: and_(t.state == OPEN, t.due_on < as_of),
     }[task_class]
+
+
+def _as_of_month(as_of: dt.date, nodes):
+    """The tallies of the nodes `nodes(column)` selects, from the fewest rows that classify them as of
+    `as_of` (a subquery: node_id, state, due_on, n): the month rows, except open work due in the
+    month of `as_of`, which comes from the day rows (whether it is overdue depends on the day). A
+    month row's `due_on` is its month's first day: before `as_of`'s month is before `as_of`, after
+    it is after, so `_class_condition` reads both kinds alike."""
+    m, t = AssignmentTallyMonth, AssignmentTally
+    first = as_of.replace(day=1)
+    following = NO_DUE if first.year == NO_DUE.year and first.month == 12 else (first + dt.timedelta(days=32)).replace(day=1)
+    months = select(m.node_id, m.state, m.due_month.label("due_on"), m.n).where(nodes(m.node_id), or_(m.state != OPEN, m.due_month != first))
+    days = select(t.node_id, t.state, t.due_on, t.n).where(nodes(t.node_id), t.state == OPEN, t.due_on >= first, t.due_on < following)
+    return union_all(months, days).subquery("tallied")
 
 
 def scope_node(principal: Principal) -> int | None:
@@ -256,11 +368,11 @@ def scope_node(principal: Principal) -> int | None:
     return node
 
 
-def _classes_condition(classes: list[TaskClass] | None, as_of: dt.date):
+def _classes_condition(classes: list[TaskClass] | None, as_of: dt.date, tally=AssignmentTally):
     """Any of the classes (they are disjoint, so the sum over them is exact); every state for None."""
     if classes is None:
         return literal(True)
-    return or_(*(_class_condition(task_class, as_of) for task_class in classes))
+    return or_(*(_class_condition(task_class, as_of, tally) for task_class in classes))
 
 
 def total(principal: Principal, *, as_of: dt.date, classification: FilterValues = None, organization_id: FilterValues = None,
@@ -294,8 +406,8 @@ def total(principal: Principal, *, as_of: dt.date, classification: FilterValues 
             return None
         nodes = [node]
     latest_completion = select(func.max(Assignment.completed_on)).scalar_subquery()
-    summed = (select(func.coalesce(func.sum(AssignmentTally.n), 0))
-              .where(any_of(AssignmentTally.node_id, nodes), _classes_condition(classes, as_of)).scalar_subquery())
+    tallied = _as_of_month(as_of, lambda column: any_of(column, nodes))
+    summed = select(func.coalesce(func.sum(tallied.c.n), 0)).where(_classes_condition(classes, as_of, tallied.c)).scalar_subquery()
     latest, counted = db.session.execute(select(latest_completion, summed)).one()
     if latest is not None and latest > as_of:
         return None
@@ -308,9 +420,8 @@ def _search_total(q: str, classes: list[TaskClass] | None, as_of: dt.date) -> in
     pattern = like_pattern(q)
     actions = select(Action.id).where(Action.search_key.like(pattern, escape="\\"))
     latest_completion = select(func.max(Assignment.completed_on)).scalar_subquery()
-    summed = (select(func.coalesce(func.sum(AssignmentTally.n), 0))
-              .where(AssignmentTally.node_id.in_(select(-Action.id).where(Action.search_key.like(pattern, escape="\\"))),
-                     _classes_condition(classes, as_of)).scalar_subquery())
+    tallied = _as_of_month(as_of, lambda column: column.in_(select(-Action.id).where(Action.search_key.like(pattern, escape="\\"))))
+    summed = select(func.coalesce(func.sum(tallied.c.n), 0)).where(_classes_condition(classes, as_of, tallied.c)).scalar_subquery()
     # The rest in two disjoint parts, each of which an index finds (a semi-join on the organisation,
     # the trigram index on the note): an OR of the two would scan every row.
     matching_units = select(Organization.id).where(Organization.search_key.like(pattern, escape="\\"))
@@ -342,16 +453,21 @@ def due_soon_counts(node_ids: list[int], as_of: dt.date, days: int = DEFAULT_DUE
 def class_counts(node_ids: list[int], as_of: dt.date) -> dict[int, dict[str, int]] | None:
     """Each node's scope counted by class as of `as_of` (one statement), or None when the tallies
     cannot answer for that day (a completion after it). Cancelled work has no class."""
-    t = AssignmentTally
-    task_class = case(*((_class_condition(c, as_of), literal(c.value)) for c in TaskClass), else_=None).label("class")
+    t = _as_of_month(as_of, lambda column: column.in_(sorted(node_ids))).c
+    task_class = case(*((_class_condition(c, as_of, t), literal(c.value)) for c in TaskClass), else_=None).label("class")
     latest = db.session.scalar(select(func.max(Assignment.completed_on)))
     if latest is not None and latest > as_of:
         return None
     counts: dict[int, dict[str, int]] = {node: {c.value: 0 for c in TaskClass} for node in node_ids}
     rows = db.session.execute(
-        select(t.node_id, task_class, func.sum(t.n))
-        .where(t.node_id.in_(sorted(node_ids)), t.state != CANCELLED).group_by(t.node_id, task_class))
+        select(t.node_id, task_class, func.sum(t.n)).where(t.state != CANCELLED).group_by(t.node_id, task_class))
     for node, name, n in rows:
         if name is not None:
             counts[node][name] = int(n)
     return counts
+
+
+
+def open_work(assignment=Assignment):
+    """The condition of work in the state OPEN (neither cancelled nor completed with a date), as the tallies count it."""
+    return _state_sql(assignment.status, assignment.due_date, assignment.completed_on) == OPEN
