@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, Subquery, and_, case, exists, func, literal, not_, or_, select, text, true
+from sqlalchemy import ColumnElement, Float, Select, Subquery, and_, case, cast, exists, func, literal, not_, or_, select, text, true
 from sqlalchemy.orm import aliased
 
 from tracker.domain.access import Principal
@@ -744,17 +744,26 @@ def _score_row(org_id, code, org_name, is_closed, assigned, n_on_time, n_late, n
     }
 
 
+def _standing_rate(on_time: int, late: int, overdue: int) -> float | None:
+    """The on-time rate a unit is ranked by: exact (unrounded), so that the database ranks alike (`_ranked_page`)."""
+    due = on_time + late + overdue
+    return on_time / due if due else None
+
+
 def _rank(rows: list[dict]) -> None:
     """Sort the rows by standing and give each its rank, in place. Each row needs `closed`,
-    `on_time_rate`, `overdue`, `assigned` and `organization_code`."""
-    rows.sort(key=lambda r: (r["closed"], -(r["on_time_rate"] if r["on_time_rate"] is not None else -1), r["overdue"], -r["assigned"],
-                             r["organization_code"]))
+    `completed_on_time`, `completed_late`, `overdue`, `assigned` and `organization_code`."""
+    def rate(row: dict) -> float:
+        value = _standing_rate(row["completed_on_time"], row["completed_late"], row["overdue"])
+        return -1.0 if value is None else value
+
+    rows.sort(key=lambda r: (r["closed"], -rate(r), r["overdue"], -r["assigned"], r["organization_code"]))
     previous, rank = None, 0
     for position, row in enumerate(rows, start=1):
         if row["closed"]:  # not ranked for a year it did not exist in
             row["rank"] = None
             continue
-        standing = (row["on_time_rate"], row["overdue"])
+        standing = (rate(row), row["overdue"])
         if standing != previous:
             rank, previous = position, standing
         row["rank"] = rank
@@ -804,10 +813,10 @@ def _standings_from_tallies(year: int, as_of: dt.date) -> Select | None:
 
 def scorecard_page(principal: Principal, *, year: int, as_of: dt.date, offset: int, limit: int) -> tuple[dict, int]:
     """The scorecard's rows `offset` to `offset + limit` (in rank order) and how many rows it has in
-    all. Ranks are those of the whole scorecard: the standings of every unit are read first (from the
-    yearly tallies when they answer for the day, else one lean grouped count: no names, evidence or
-    days late), then the page's rows in full (the scorecard's own statement, for those units only).
-    Four statements either way."""
+    all. Ranks are those of the whole scorecard: every unit's standing (from the yearly tallies when
+    they answer for the day, else one lean grouped count: no names, evidence or days late) is ranked
+    in the database, which answers only the page's units; then the page's rows in full (the
+    scorecard's own statement, for those units only). Four statements either way."""
     per_unit = _standings_from_tallies(year, as_of)
     tree = TreeOn.of(as_of)
     first, last, on_time, late, overdue, closed = _score_conditions(tree, year, as_of)
@@ -826,27 +835,38 @@ def scorecard_page(principal: Principal, *, year: int, as_of: dt.date, offset: i
                    func.sum(per_assignment.c.overdue).label("overdue"))
             .group_by(per_assignment.c.holder)
         )
-    per_unit = per_unit.subquery("standings")
-    standings = (
-        select(Organization.id, Organization.code, case((closed, True), else_=False), per_unit.c.assigned, per_unit.c.on_time,
-               per_unit.c.late, per_unit.c.overdue)
+    ids, ranks, total = _ranked_page(principal, per_unit.subquery("standings"), closed, offset, limit)
+    rows = []
+    if ids:
+        stmt = _scorecard_statement(principal, tree, year, as_of).where(Organization.id.in_(ids))
+        full = {row["organization_id"]: row for row in (_score_row(*values) for values in db.session.execute(stmt))}
+        rows = [{**full[org_id], "rank": rank} for org_id, rank in zip(ids, ranks, strict=True)]
+    return {"year": year, "as_of": as_of, "rate_bases": SCORECARD_RATE_BASES, "rows": rows}, total
+
+
+def _ranked_page(principal: Principal, per_unit: Subquery, closed, offset: int, limit: int) -> tuple[list[int], list[int | None], int]:
+    """The ids and ranks of the units at positions `offset` to `offset + limit` of the scorecard's
+    order (as `_rank` sorts and ranks them, computed in the database), and how many units it has:
+    one statement, whose rows are the page's (or one row with no unit past the last page)."""
+    due = per_unit.c.on_time + per_unit.c.late + per_unit.c.overdue
+    rate = case((due > 0, cast(per_unit.c.on_time, Float) / cast(due, Float)), else_=None)
+    is_closed = case((closed, 1), else_=0)
+    code = Organization.code.collate("C") if db.session.get_bind().dialect.name == "postgresql" else Organization.code
+    ranked = (
+        select(Organization.id.label("organization_id"), is_closed.label("closed"),
+               func.rank().over(order_by=(is_closed, rate.desc().nulls_last(), per_unit.c.overdue)).label("rank"),
+               func.row_number().over(order_by=(is_closed, rate.desc().nulls_last(), per_unit.c.overdue, per_unit.c.assigned.desc(),
+                                                code)).label("position"))
         .join(per_unit, per_unit.c.organization_id == Organization.id)
         .where(visible_organizations(principal, Organization.id))
+        .cte("ranked")
     )
-    ranked = []
-    for org_id, code, is_closed, assigned, n_on_time, n_late, n_overdue in db.session.execute(standings):
-        # Only the standing's fields (as `_score_row` has them): ten thousand units are ranked per page.
-        n_on_time, n_overdue = n_on_time or 0, n_overdue or 0
-        ranked.append({"organization_id": org_id, "organization_code": code, "closed": bool(is_closed), "assigned": assigned,
-                       "on_time_rate": _ratio(n_on_time, n_on_time + (n_late or 0) + n_overdue), "overdue": n_overdue})
-    _rank(ranked)
-    page = ranked[offset:offset + limit]
-    rows = []
-    if page:
-        stmt = _scorecard_statement(principal, tree, year, as_of).where(Organization.id.in_([r["organization_id"] for r in page]))
-        full = {row["organization_id"]: row for row in (_score_row(*values) for values in db.session.execute(stmt))}
-        rows = [{**full[standing["organization_id"]], "rank": standing["rank"]} for standing in page]
-    return {"year": year, "as_of": as_of, "rate_bases": SCORECARD_RATE_BASES, "rows": rows}, len(ranked)
+    total = select(func.count().label("n")).select_from(ranked).subquery("total")
+    page = select(ranked).where(ranked.c.position > offset, ranked.c.position <= offset + limit).subquery("page")
+    found = db.session.execute(select(total.c.n, page.c.organization_id, page.c.closed, page.c.rank)
+                               .select_from(total.outerjoin(page, true())).order_by(page.c.position)).all()
+    units = [(org_id, None if is_closed_ else rank) for _, org_id, is_closed_, rank in found if org_id is not None]
+    return [org_id for org_id, _ in units], [rank for _, rank in units], found[0][0]
 
 
 # --- attention ---------------------------------------------------------------------------------
