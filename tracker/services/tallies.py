@@ -470,4 +470,4 @@ def class_counts(node_ids: list[int], as_of: dt.date) -> dict[int, dict[str, int
 
 def open_work(assignment=Assignment):
     """The condition of work in the state OPEN (neither cancelled nor completed with a date), as the tallies count it."""
-    return _state_sql(assignment.status, assignment.due_date, assignment.completed_on) == OPEN
+    return and_(assignment.status != "cancelled", or_(assignment.status != "completed", assignment.completed_on.is_(None)))
