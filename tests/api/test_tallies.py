@@ -1,6 +1,7 @@
 """The maintained tallies (tracker.services.tallies) against a full recount, after random
 operations on the real database (SQLite file, or PostgreSQL with TEST_DATABASE_URL): inserts,
-status changes, completions early and late, due-date changes, transfers between units, deletions,
+status changes, completions early and late, due-date changes, transfers between units, notes
+written and cleared, deletions,
 several changes to one assignment in one flush, and reorganisations through the API. And the
 totals the lists answer from them against a COUNT of the same rows."""
 
@@ -15,6 +16,7 @@ from sqlalchemy import func, inspect, select
 
 from tests.helpers import TODAY, clock_held_to
 from tracker.domain.classification import TaskClass, classify
+from tracker.domain.text import fold
 from tracker.models import Action, Assignment, Organization
 from tracker.services import tallies
 
@@ -36,8 +38,11 @@ def random_due(rng: random.Random) -> dt.date | None:
 
 
 def random_change(rng: random.Random, assignment: Assignment, org_ids: list[int]) -> None:
-    kind = rng.choice(("status", "complete", "due", "move", "reopen"))
-    if kind == "status":
+    kind = rng.choice(("status", "complete", "due", "move", "reopen", "note"))
+    if kind == "note":  # a note written, changed or cleared (NoteSearch keeps the noted ones)
+        assignment.note = rng.choice((None, "Đã chuyển đổi số", "Chờ kinh phí", "Kiểm thử"))
+        assignment.search_key = fold(assignment.note or "")
+    elif kind == "status":
         assignment.status = rng.choice(STATUSES)
         if assignment.status != "completed":
             assignment.completed_on = None

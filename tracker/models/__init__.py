@@ -11,11 +11,11 @@ from tracker.models.indicator import Indicator, IndicatorTarget, IndicatorUnit, 
 from tracker.models.organization import AssignmentTransfer, Organization, OrganizationLink, OrganizationVersion, Reorganization
 from tracker.models.plan import Action, Plan, TaskGroup
 from tracker.models.report import ReportSnapshot
-from tracker.models.tally import AssignmentTally, AssignmentTallyMonth, UnitYearTally
+from tracker.models.tally import AssignmentTally, AssignmentTallyMonth, NoteSearch, UnitYearTally
 from tracker.models.user import Membership, User
 from tracker.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
-    "Action", "Assignment", "AssignmentTally", "AssignmentTallyMonth", "AssignmentTransfer", "AssignmentEvent", "AuthSession", "Change", "Evidence", "Extension", "IdempotencyKey", "Indicator", "IndicatorTarget", "IndicatorUnit", "Measurement", "MeasurementEvidence", "Membership", "Notification", "Organization", "OutboxMail", "OrganizationLink", "OrganizationVersion", "Plan", "Reorganization", "UnitYearTally",
+    "Action", "Assignment", "AssignmentTally", "AssignmentTallyMonth", "AssignmentTransfer", "AssignmentEvent", "AuthSession", "Change", "Evidence", "Extension", "IdempotencyKey", "Indicator", "IndicatorTarget", "IndicatorUnit", "Measurement", "MeasurementEvidence", "Membership", "NoteSearch", "Notification", "Organization", "OutboxMail", "OrganizationLink", "OrganizationVersion", "Plan", "Reorganization", "UnitYearTally",
     "ReportSnapshot", "ScheduledRun", "SignIn", "TaskGroup", "User", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
 ]

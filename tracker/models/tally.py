@@ -1,6 +1,6 @@
 import datetime as dt
 
-from sqlalchemy import Date, Integer, String
+from sqlalchemy import Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.extensions import db
@@ -67,3 +67,19 @@ class UnitYearTally(db.Model):
     open_10: Mapped[int] = mapped_column(Integer, default=0)
     open_11: Mapped[int] = mapped_column(Integer, default=0)
     open_12: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class NoteSearch(db.Model):
+    """The assignments with a note, narrow: what a search's total needs to count the work matching
+    by its note alone (its folded note, action, unit and tally state) in a few pages instead of one
+    page of the assignments per row. Kept in the same transaction as every change
+    (tracker.services.tallies); PostgreSQL finds the rows through a trigram index on `search_key`."""
+
+    __tablename__ = "note_search"
+
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
+    action_id: Mapped[int] = mapped_column(Integer)
+    organization_id: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(12))
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    search_key: Mapped[str] = mapped_column(Text)

@@ -37,7 +37,9 @@ from tracker.domain.access import Principal
 from tracker.domain.classification import DEFAULT_DUE_SOON_DAYS, TaskClass, class_condition
 from tracker.domain.text import like_pattern
 from tracker.extensions import db
-from tracker.models import Action, Assignment, AssignmentTally, AssignmentTallyMonth, Organization, OrganizationLink, UnitYearTally
+from tracker.models import (
+    Action, Assignment, AssignmentTally, AssignmentTallyMonth, NoteSearch, Organization, OrganizationLink, UnitYearTally,
+)
 from tracker.models.tally import OPEN_MONTHS
 from tracker.services.filters import FilterValues, any_of, filter_values
 from tracker.services.org_tree import scope_edges
@@ -161,8 +163,42 @@ def _unit_year_rows(deltas: dict[tuple, int]) -> list[dict]:
     return [row for _, row in sorted(rows.items()) if any(row[c] for c in columns)]
 
 
+def _note_rows(session: Session) -> tuple[list[dict], list[int]]:
+    """The NoteSearch rows to write (assignments with a note, new or changed in what the row holds)
+    and the ids whose row goes (the note was cleared), in id order."""
+    written, cleared = {}, set()
+    watched = ("search_key", *_TRACKED)
+    for obj in session.new | session.dirty:
+        if not isinstance(obj, Assignment) or obj in session.deleted:
+            continue
+        state = inspect(obj)
+        if obj not in session.new and not any(state.attrs[name].history.has_changes() for name in watched):
+            continue
+        if obj.search_key:
+            written[obj.id] = {"assignment_id": obj.id, "action_id": obj.action_id, "organization_id": obj.organization_id,
+                               "state": state_of(obj.status, obj.due_date, obj.completed_on), "due_on": obj.due_date or NO_DUE,
+                               "search_key": obj.search_key}
+        elif obj not in session.new:
+            cleared.add(obj.id)
+    cleared |= {obj.id for obj in session.deleted if isinstance(obj, Assignment)}
+    return [written[key] for key in sorted(written)], sorted(cleared)
+
+
+def _keep_notes(session: Session) -> None:
+    rows, cleared = _note_rows(session)
+    if cleared:
+        session.connection().execute(delete(NoteSearch).where(NoteSearch.assignment_id.in_(cleared)))
+    if rows:
+        connection = session.connection()
+        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+        stmt = insert(NoteSearch.__table__).values(rows)
+        connection.execute(stmt.on_conflict_do_update(index_elements=["assignment_id"],
+                                                      set_={name: stmt.excluded[name] for name in rows[0] if name != "assignment_id"}))
+
+
 @event.listens_for(Session, "after_flush")
 def _keep(session: Session, _context) -> None:
+    _keep_notes(session)
     deltas = _changes(session)
     if not deltas:
         return
@@ -196,7 +232,7 @@ def rebuild(nodes: set[int] | None = None) -> None:
     table = AssignmentTally.__table__
     if session.get_bind().dialect.name == "postgresql":
         # Writers wait until this transaction ends, so that no change slips between delete and insert.
-        session.execute(text("LOCK TABLE assignment_tally, assignment_tally_month, unit_year_tally IN SHARE ROW EXCLUSIVE MODE"))
+        session.execute(text("LOCK TABLE assignment_tally, assignment_tally_month, unit_year_tally, note_search IN SHARE ROW EXCLUSIVE MODE"))
     state = _state_sql(Assignment.status, Assignment.due_date, Assignment.completed_on).label("state")
     due_on = func.coalesce(Assignment.due_date, NO_DUE).label("due_on")
     columns = ["node_id", "state", "due_on", "n"]
@@ -241,7 +277,8 @@ def _rebuild_months(nodes: list[int] | None) -> None:
 
 
 def rebuild_units(units: set[int] | None) -> None:
-    """Recount the yearly tallies of these units' own work (all when None) from the assignments."""
+    """Recount the yearly tallies of these units' own work (all when None) from the assignments,
+    and write their work's NoteSearch rows again."""
     state = _state_sql(Assignment.status, Assignment.due_date, Assignment.completed_on)
     month = month_of(Assignment.due_date)
     year = year_of(Assignment.due_date).label("year")
@@ -253,14 +290,21 @@ def rebuild_units(units: set[int] | None) -> None:
                    *(counted(and_(state == OPEN, month == m)) for m in range(1, 13)))
             .where(Assignment.due_date.is_not(None), state != CANCELLED)
             .group_by(Assignment.organization_id, year))
-    wipe = delete(UnitYearTally)
+    notes = select(Assignment.id, Assignment.action_id, Assignment.organization_id, state, func.coalesce(Assignment.due_date, NO_DUE),
+                   Assignment.search_key).where(Assignment.search_key != "")
+    wipe, wipe_notes = delete(UnitYearTally), delete(NoteSearch)
     if units is not None:
         if not units:
             return
         rows = rows.where(Assignment.organization_id.in_(sorted(units)))
+        notes = notes.where(Assignment.organization_id.in_(sorted(units)))
         wipe = wipe.where(UnitYearTally.organization_id.in_(sorted(units)))
+        wipe_notes = wipe_notes.where(NoteSearch.organization_id.in_(sorted(units)))
     db.session.execute(wipe)
     db.session.execute(UnitYearTally.__table__.insert().from_select(["organization_id", "year", "on_time", "late", *OPEN_MONTHS], rows))
+    db.session.execute(wipe_notes)
+    db.session.execute(NoteSearch.__table__.insert().from_select(
+        ["assignment_id", "action_id", "organization_id", "state", "due_on", "search_key"], notes.order_by(Assignment.id)))
 
 
 def rebuild_after_reorganization(before: dict[int, set[int]], transfers: list[tuple[int, int]]) -> None:
@@ -280,7 +324,8 @@ def rebuild_after_reorganization(before: dict[int, set[int]], transfers: list[tu
 
 def recount() -> dict[tuple, int]:
     """What the tallies should hold, counted from the assignments (for checks; zero rows left out):
-    keys ("day", node, state, due_on), ("month", node, state, due_month) and ("unit_year", unit, year, column)."""
+    keys ("day", node, state, due_on), ("month", node, state, due_month), ("unit_year", unit, year, column)
+    and ("note", assignment, action, unit, state, due_on, search_key)."""
     below = _members(select(Organization.id.label("node"), Organization.id.label("member")))
     days: dict[tuple, int] = defaultdict(int)
     rows = db.session.execute(
@@ -297,6 +342,11 @@ def recount() -> dict[tuple, int]:
         column = _unit_year_column(state, due_date or NO_DUE)
         if column is not None:
             counts[("unit_year", org_id, due_date.year, column)] += 1
+    for row in db.session.execute(select(Assignment.id, Assignment.action_id, Assignment.organization_id, Assignment.status,
+                                         Assignment.due_date, Assignment.completed_on, Assignment.search_key)
+                                  .where(Assignment.search_key != "")):
+        assignment_id, action_id, org_id, status, due_date, completed_on, key = row
+        counts[("note", assignment_id, action_id, org_id, state_of(status, due_date, completed_on), due_date or NO_DUE, key)] = 1
     for (node, state, due_on), n in days.items():
         counts[("day", node, state, due_on)] += n
         counts[("month", node, state, month_bucket(state, due_on))] += n
@@ -316,6 +366,9 @@ def stored() -> dict[tuple, int]:
                                          *(UnitYearTally.__table__.c[c] for c in columns))):
         org_id, year, *values = row
         found.update({("unit_year", org_id, year, column): n for column, n in zip(columns, values, strict=True) if n})
+    n = NoteSearch
+    found.update({("note", *row): 1 for row in db.session.execute(
+        select(n.assignment_id, n.action_id, n.organization_id, n.state, n.due_on, n.search_key))})
     return found
 
 
@@ -427,13 +480,13 @@ def _search_total(q: str, classes: list[TaskClass] | None, as_of: dt.date) -> in
     matching_units = select(Organization.id).where(Organization.search_key.like(pattern, escape="\\"))
     by_unit = select(func.count()).select_from(Assignment).where(
         Assignment.action_id.not_in(actions), Assignment.organization_id.in_(matching_units))
-    by_note = select(func.count()).select_from(Assignment).where(
-        Assignment.action_id.not_in(actions), Assignment.organization_id.not_in(matching_units),
-        Assignment.search_key.like(pattern, escape="\\"))
+    # Notes are counted in their narrow table (NoteSearch), classified like the tallies.
+    by_note = select(func.count()).select_from(NoteSearch).where(
+        NoteSearch.action_id.not_in(actions), NoteSearch.organization_id.not_in(matching_units),
+        NoteSearch.search_key.like(pattern, escape="\\"), _classes_condition(classes, as_of, NoteSearch))
     if classes is not None:
-        condition = or_(*(class_condition(task_class, Assignment.status, Assignment.due_date, Assignment.completed_on, as_of)
-                          for task_class in classes))
-        by_unit, by_note = by_unit.where(condition), by_note.where(condition)
+        by_unit = by_unit.where(or_(*(class_condition(task_class, Assignment.status, Assignment.due_date, Assignment.completed_on, as_of)
+                                      for task_class in classes)))
     latest, counted, units, notes = db.session.execute(
         select(latest_completion, summed, by_unit.scalar_subquery(), by_note.scalar_subquery())).one()
     if latest is not None and latest > as_of:
