@@ -846,27 +846,53 @@ def scorecard_page(principal: Principal, *, year: int, as_of: dt.date, offset: i
 
 def _ranked_page(principal: Principal, per_unit: Subquery, closed, offset: int, limit: int) -> tuple[list[int], list[int | None], int]:
     """The ids and ranks of the units at positions `offset` to `offset + limit` of the scorecard's
-    order (as `_rank` sorts and ranks them, computed in the database), and how many units it has:
-    one statement, whose rows are the page's (or one row with no unit past the last page)."""
+    order (as `_rank` sorts and ranks them), and how many units it has: one statement. The database
+    sorts only as far as the page (a bounded sort) and counts the units whose standing is better
+    than the page's first (its rank is one more); the other ranks follow from the page itself."""
     due = per_unit.c.on_time + per_unit.c.late + per_unit.c.overdue
-    rate = case((due > 0, cast(per_unit.c.on_time, Float) / cast(due, Float)), else_=None)
-    is_closed = case((closed, 1), else_=0)
     code = Organization.code.collate("C") if db.session.get_bind().dialect.name == "postgresql" else Organization.code
-    ranked = (
-        select(Organization.id.label("organization_id"), is_closed.label("closed"),
-               func.rank().over(order_by=(is_closed, rate.desc().nulls_last(), per_unit.c.overdue)).label("rank"),
-               func.row_number().over(order_by=(is_closed, rate.desc().nulls_last(), per_unit.c.overdue, per_unit.c.assigned.desc(),
-                                                code)).label("position"))
+    rated = (
+        select(Organization.id.label("organization_id"), case((closed, 1), else_=0).label("closed"),
+               case((due > 0, cast(per_unit.c.on_time, Float) / cast(due, Float)), else_=None).label("rate"),
+               per_unit.c.overdue, per_unit.c.assigned, code.label("code"))
         .join(per_unit, per_unit.c.organization_id == Organization.id)
         .where(visible_organizations(principal, Organization.id))
-        .cte("ranked")
+        .cte("rated")
     )
-    total = select(func.count().label("n")).select_from(ranked).subquery("total")
-    page = select(ranked).where(ranked.c.position > offset, ranked.c.position <= offset + limit).subquery("page")
-    found = db.session.execute(select(total.c.n, page.c.organization_id, page.c.closed, page.c.rank)
-                               .select_from(total.outerjoin(page, true())).order_by(page.c.position)).all()
-    units = [(org_id, None if is_closed_ else rank) for _, org_id, is_closed_, rank in found if org_id is not None]
-    return [org_id for org_id, _ in units], [rank for _, rank in units], found[0][0]
+
+    def order(of):
+        return of.c.closed, of.c.rate.desc().nulls_last(), of.c.overdue, of.c.assigned.desc(), of.c.code
+
+    page = select(rated).order_by(*order(rated)).limit(limit).offset(offset).cte("page")
+    first = select(page).order_by(*order(page)).limit(1).subquery("first")
+    other = rated.alias("other")
+    better = (  # units ranked before the first's standing: open ones with a higher rate, or the same and fewer overdue
+        select(func.count()).select_from(other).join(first, true())
+        .where(other.c.closed == 0, first.c.closed == 0,
+               or_(and_(first.c.rate.is_(None), other.c.rate.is_not(None)), other.c.rate > first.c.rate,
+                   and_(or_(other.c.rate == first.c.rate, and_(other.c.rate.is_(None), first.c.rate.is_(None))),
+                        other.c.overdue < first.c.overdue)))
+        .scalar_subquery()
+    )
+    total = select(func.count().label("n"), better.label("better")).select_from(rated).subquery("total")
+    found = db.session.execute(
+        select(total.c.n, total.c.better, page.c.organization_id, page.c.closed, page.c.rate, page.c.overdue)
+        .select_from(total.outerjoin(page, true())).order_by(*order(page))).all()
+    ids, ranks = [], []
+    previous, rank = None, found[0][1] + 1
+    for position, (_, _, org_id, is_closed, rate, overdue) in enumerate(found, start=offset + 1):
+        if org_id is None:
+            break
+        if is_closed:
+            ranks.append(None)
+        else:
+            standing = (rate, overdue)
+            if previous is not None and standing != previous:
+                rank = position
+            previous = standing
+            ranks.append(rank)
+        ids.append(org_id)
+    return ids, ranks, found[0][0]
 
 
 # --- attention ---------------------------------------------------------------------------------
