@@ -19,9 +19,21 @@ Tallies answer only what they can answer exactly, else the caller counts:
   summed from their nodes, plus a COUNT of the other work matching by organisation or note (few
   rows, found through the trigram indexes on PostgreSQL).
 
+Three coarser tables are kept beside it, in the same hook, so that what is read stays small at
+national scale:
+- `assignment_tally_month`: the day rows summed by due month (open work) or in one row (the other
+  states, whose class does not depend on the day). A level of the tree, a list total or a search
+  total reads the month rows, and the day rows only for open work due in the month of the day
+  asked about (`_as_of_month`): dozens of rows per node instead of one per due day.
+- `unit_year_tally`: each unit's own work per due year (on time, late, open by due month), from
+  which a scorecard page ranks every unit (tracker.services.reports).
+- `note_search`: the assignments with a note, narrow, where a search total counts the notes that
+  match (a few pages instead of a page of the assignments per match).
+
 Writes that bypass the ORM (bulk SQL in benchmarks and tests, the transfer UPDATE of a
-reorganisation) call `rebuild()`; `tests/services/test_tallies.py` compares the tallies with a
-full recount after random operations on both databases.
+reorganisation) call `rebuild()`; `tests/api/test_tallies.py` compares every table with a full
+recount after random operations on both databases, and `flask tracker recount --check` does so
+on a live database.
 """
 
 from __future__ import annotations
