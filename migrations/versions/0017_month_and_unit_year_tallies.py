@@ -38,8 +38,8 @@ def fill(dialect: str) -> list[str]:
     months = (f"INSERT INTO assignment_tally_month (node_id, state, due_month, n) "
               f"SELECT t.node_id, t.state, {bucket}, sum(t.n) FROM assignment_tally t GROUP BY t.node_id, t.state, {bucket}")
     month = sql["month"].format("a.due_date")
-    open_columns = ", ".join(f"open_{m:02d}" for m in range(1, 13))
-    open_sums = ", ".join(f"sum(CASE WHEN s.state = 'open' AND s.month = {m} THEN 1 ELSE 0 END)" for m in range(1, 13))
+    open_columns = ", ".join(f"open_by_{m:02d}" for m in range(1, 13))
+    open_sums = ", ".join(f"sum(CASE WHEN s.state = 'open' AND s.month <= {m} THEN 1 ELSE 0 END)" for m in range(1, 13))
     units = (f"INSERT INTO unit_year_tally (organization_id, year, on_time, late, {open_columns}) "
              f"SELECT s.organization_id, s.year, sum(CASE WHEN s.state = 'on_time' THEN 1 ELSE 0 END), "
              f"sum(CASE WHEN s.state = 'late' THEN 1 ELSE 0 END), {open_sums} "
@@ -66,18 +66,18 @@ def upgrade():
     sa.Column('year', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('on_time', sa.Integer(), nullable=False),
     sa.Column('late', sa.Integer(), nullable=False),
-    sa.Column('open_01', sa.Integer(), nullable=False),
-    sa.Column('open_02', sa.Integer(), nullable=False),
-    sa.Column('open_03', sa.Integer(), nullable=False),
-    sa.Column('open_04', sa.Integer(), nullable=False),
-    sa.Column('open_05', sa.Integer(), nullable=False),
-    sa.Column('open_06', sa.Integer(), nullable=False),
-    sa.Column('open_07', sa.Integer(), nullable=False),
-    sa.Column('open_08', sa.Integer(), nullable=False),
-    sa.Column('open_09', sa.Integer(), nullable=False),
-    sa.Column('open_10', sa.Integer(), nullable=False),
-    sa.Column('open_11', sa.Integer(), nullable=False),
-    sa.Column('open_12', sa.Integer(), nullable=False),
+    sa.Column('open_by_01', sa.Integer(), nullable=False),
+    sa.Column('open_by_02', sa.Integer(), nullable=False),
+    sa.Column('open_by_03', sa.Integer(), nullable=False),
+    sa.Column('open_by_04', sa.Integer(), nullable=False),
+    sa.Column('open_by_05', sa.Integer(), nullable=False),
+    sa.Column('open_by_06', sa.Integer(), nullable=False),
+    sa.Column('open_by_07', sa.Integer(), nullable=False),
+    sa.Column('open_by_08', sa.Integer(), nullable=False),
+    sa.Column('open_by_09', sa.Integer(), nullable=False),
+    sa.Column('open_by_10', sa.Integer(), nullable=False),
+    sa.Column('open_by_11', sa.Integer(), nullable=False),
+    sa.Column('open_by_12', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('organization_id', 'year', name=op.f('pk_unit_year_tally'))
     )
     op.create_table('note_search',

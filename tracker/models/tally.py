@@ -40,14 +40,16 @@ class AssignmentTallyMonth(db.Model):
     n: Mapped[int] = mapped_column(Integer, default=0)
 
 
-OPEN_MONTHS = tuple(f"open_{month:02d}" for month in range(1, 13))
+# open_by_MM: open work due from January to the end of month MM (cumulative: a scorecard reads one column).
+OPEN_BY_MONTH = tuple(f"open_by_{month:02d}" for month in range(1, 13))
 
 
 class UnitYearTally(db.Model):
     """Each organisation's own work due in a year (not its subtree's): completed on time, late, and
     still open by due month. One row per unit and year, so that a scorecard ranks ten thousand
-    units from ten thousand rows. Kept in the same transaction as every change
-    (tracker.services.tallies); cancelled work and work with no due date are not counted."""
+    units from ten thousand rows; open work is counted cumulatively by due month (`OPEN_BY_MONTH`),
+    so that the work overdue by a month's start is one column. Kept in the same transaction as every
+    change (tracker.services.tallies); cancelled work and work with no due date are not counted."""
 
     __tablename__ = "unit_year_tally"
 
@@ -55,18 +57,18 @@ class UnitYearTally(db.Model):
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     on_time: Mapped[int] = mapped_column(Integer, default=0)
     late: Mapped[int] = mapped_column(Integer, default=0)
-    open_01: Mapped[int] = mapped_column(Integer, default=0)
-    open_02: Mapped[int] = mapped_column(Integer, default=0)
-    open_03: Mapped[int] = mapped_column(Integer, default=0)
-    open_04: Mapped[int] = mapped_column(Integer, default=0)
-    open_05: Mapped[int] = mapped_column(Integer, default=0)
-    open_06: Mapped[int] = mapped_column(Integer, default=0)
-    open_07: Mapped[int] = mapped_column(Integer, default=0)
-    open_08: Mapped[int] = mapped_column(Integer, default=0)
-    open_09: Mapped[int] = mapped_column(Integer, default=0)
-    open_10: Mapped[int] = mapped_column(Integer, default=0)
-    open_11: Mapped[int] = mapped_column(Integer, default=0)
-    open_12: Mapped[int] = mapped_column(Integer, default=0)
+    open_by_01: Mapped[int] = mapped_column(Integer, default=0)
+    open_by_02: Mapped[int] = mapped_column(Integer, default=0)
+    open_by_03: Mapped[int] = mapped_column(Integer, default=0)
+    open_by_04: Mapped[int] = mapped_column(Integer, default=0)
+    open_by_05: Mapped[int] = mapped_column(Integer, default=0)
+    open_by_06: Mapped[int] = mapped_column(Integer, default=0)
+    open_by_07: Mapped[int] = mapped_column(Integer, default=0)
+    open_by_08: Mapped[int] = mapped_column(Integer, default=0)
+    open_by_09: Mapped[int] = mapped_column(Integer, default=0)
+    open_by_10: Mapped[int] = mapped_column(Integer, default=0)
+    open_by_11: Mapped[int] = mapped_column(Integer, default=0)
+    open_by_12: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class NoteSearch(db.Model):

@@ -31,8 +31,8 @@ from tracker.domain.classification import (
 from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.models import (
-    Action, Assignment, AssignmentEvent, AssignmentTally, AssignmentTransfer, Evidence, Extension, Organization, OrganizationLink, OrganizationVersion, Plan,
-    TaskGroup, UnitYearTally, User,
+    Action, Assignment, AssignmentEvent, AssignmentTally, AssignmentTransfer, Evidence, Extension, Organization, OrganizationLink,
+    OrganizationVersion, Plan, TaskGroup, UnitYearTally, User,
 )
 from tracker.services import tallies
 from tracker.services.access import approvable_organizations, visible_organizations
@@ -794,11 +794,10 @@ def _standings_from_tallies(year: int, as_of: dt.date) -> Select | None:
     if (completed is not None and completed > as_of) or moved_later or ended_later:
         return None
     t = UnitYearTally
-    opens = [t.__table__.c[name] for name in tallies.OPEN_MONTHS]
-    still_open = sum(opens, literal(0))
-    stmt = select(t.organization_id, (t.on_time + t.late + still_open).label("assigned"), t.on_time, t.late)
+    open_by = [t.__table__.c[name] for name in tallies.OPEN_BY_MONTH]  # cumulative: open_by[11] is the year's open work
+    stmt = select(t.organization_id, (t.on_time + t.late + open_by[11]).label("assigned"), t.on_time, t.late)
     if year < as_of.year:
-        overdue = still_open
+        overdue = open_by[11]
     elif year > as_of.year:
         overdue = literal(0)
     else:
@@ -806,9 +805,11 @@ def _standings_from_tallies(year: int, as_of: dt.date) -> Select | None:
         this_month = (select(Assignment.organization_id.label("unit"), func.count().label("n"))
                       .where(Assignment.due_date >= first, Assignment.due_date < as_of, tallies.open_work())
                       .group_by(Assignment.organization_id).subquery("overdue_this_month"))
-        overdue = sum(opens[:as_of.month - 1], literal(0)) + func.coalesce(this_month.c.n, 0)
+        overdue = func.coalesce(this_month.c.n, 0)
+        if as_of.month > 1:
+            overdue = open_by[as_of.month - 2] + overdue
         stmt = stmt.outerjoin(this_month, this_month.c.unit == t.organization_id)
-    return stmt.add_columns(overdue.label("overdue")).where(t.year == year, t.on_time + t.late + still_open > 0)
+    return stmt.add_columns(overdue.label("overdue")).where(t.year == year, t.on_time + t.late + open_by[11] > 0)
 
 
 def scorecard_page(principal: Principal, *, year: int, as_of: dt.date, offset: int, limit: int) -> tuple[dict, int]:

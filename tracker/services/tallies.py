@@ -52,7 +52,7 @@ from tracker.extensions import db
 from tracker.models import (
     Action, Assignment, AssignmentTally, AssignmentTallyMonth, NoteSearch, Organization, OrganizationLink, UnitYearTally,
 )
-from tracker.models.tally import OPEN_MONTHS
+from tracker.models.tally import OPEN_BY_MONTH
 from tracker.services.filters import FilterValues, any_of, filter_values
 from tracker.services.org_tree import scope_edges
 from tracker.services.sql import month_of, month_start, year_of
@@ -156,20 +156,20 @@ def month_bucket(state: str, due_on: dt.date) -> dt.date:
     return due_on.replace(day=1) if state == OPEN and due_on != NO_DUE else NO_DUE
 
 
-def _unit_year_column(state: str, due_on: dt.date) -> str | None:
-    """The UnitYearTally column a unit's own assignment counts in (None: cancelled, or no due date)."""
+def _unit_year_columns(state: str, due_on: dt.date) -> tuple[str, ...]:
+    """The UnitYearTally columns a unit's own assignment counts in: none when cancelled or without
+    a due date; open work in every cumulative column from its due month on."""
     if due_on == NO_DUE or state == CANCELLED:
-        return None
-    return OPEN_MONTHS[due_on.month - 1] if state == OPEN else state
+        return ()
+    return OPEN_BY_MONTH[due_on.month - 1:] if state == OPEN else (state,)
 
 
 def _unit_year_rows(deltas: dict[tuple, int]) -> list[dict]:
     """The UnitYearTally changes (one row per unit and year, each column's delta) of `_changes`' deltas, in key order."""
-    columns = ("on_time", "late", *OPEN_MONTHS)
+    columns = ("on_time", "late", *OPEN_BY_MONTH)
     rows: dict[tuple, dict] = {}
     for (org_id, _action_id, state, due_on), n in deltas.items():
-        column = _unit_year_column(state, due_on)
-        if column is not None:
+        for column in _unit_year_columns(state, due_on):
             row = rows.setdefault((org_id, due_on.year), {"organization_id": org_id, "year": due_on.year, **dict.fromkeys(columns, 0)})
             row[column] += n
     return [row for _, row in sorted(rows.items()) if any(row[c] for c in columns)]
@@ -299,7 +299,7 @@ def rebuild_units(units: set[int] | None) -> None:
         return func.sum(case((condition, 1), else_=0))
 
     rows = (select(Assignment.organization_id, year, counted(state == ON_TIME), counted(state == LATE),
-                   *(counted(and_(state == OPEN, month == m)) for m in range(1, 13)))
+                   *(counted(and_(state == OPEN, month <= m)) for m in range(1, 13)))
             .where(Assignment.due_date.is_not(None), state != CANCELLED)
             .group_by(Assignment.organization_id, year))
     notes = select(Assignment.id, Assignment.action_id, Assignment.organization_id, state, func.coalesce(Assignment.due_date, NO_DUE),
@@ -313,7 +313,7 @@ def rebuild_units(units: set[int] | None) -> None:
         wipe = wipe.where(UnitYearTally.organization_id.in_(sorted(units)))
         wipe_notes = wipe_notes.where(NoteSearch.organization_id.in_(sorted(units)))
     db.session.execute(wipe)
-    db.session.execute(UnitYearTally.__table__.insert().from_select(["organization_id", "year", "on_time", "late", *OPEN_MONTHS], rows))
+    db.session.execute(UnitYearTally.__table__.insert().from_select(["organization_id", "year", "on_time", "late", *OPEN_BY_MONTH], rows))
     db.session.execute(wipe_notes)
     db.session.execute(NoteSearch.__table__.insert().from_select(
         ["assignment_id", "action_id", "organization_id", "state", "due_on", "search_key"], notes.order_by(Assignment.id)))
@@ -351,8 +351,7 @@ def recount() -> dict[tuple, int]:
         state = state_of(status, due_date, completed_on)
         for node in (EVERYTHING, -action_id):
             days[(node, state, due_date or NO_DUE)] += 1
-        column = _unit_year_column(state, due_date or NO_DUE)
-        if column is not None:
+        for column in _unit_year_columns(state, due_date or NO_DUE):
             counts[("unit_year", org_id, due_date.year, column)] += 1
     for row in db.session.execute(select(Assignment.id, Assignment.action_id, Assignment.organization_id, Assignment.status,
                                          Assignment.due_date, Assignment.completed_on, Assignment.search_key)
@@ -373,7 +372,7 @@ def stored() -> dict[tuple, int]:
     found.update({("month", node, state, month): n for node, state, month, n in db.session.execute(
         select(AssignmentTallyMonth.node_id, AssignmentTallyMonth.state, AssignmentTallyMonth.due_month, AssignmentTallyMonth.n)
         .where(AssignmentTallyMonth.n != 0))})
-    columns = ("on_time", "late", *OPEN_MONTHS)
+    columns = ("on_time", "late", *OPEN_BY_MONTH)
     for row in db.session.execute(select(UnitYearTally.organization_id, UnitYearTally.year,
                                          *(UnitYearTally.__table__.c[c] for c in columns))):
         org_id, year, *values = row
