@@ -57,6 +57,8 @@ REQUESTS = [
     ("overdue, page 1 (50), tallied", f"/api/v1/reports/overdue?as_of={TALLIED}"),
     ("summary, district's children, tallied", f"/api/v1/reports/summary?by=organization&as_of={TALLIED}&parent_id={{district}}"),
     ("scorecard 2026 page 1 (50), tallied", f"/api/v1/reports/scorecard?year=2026&as_of={TALLIED}&page=1&page_size=50"),
+    ("list, page 1 (50), district leader, tallied", f"/api/v1/assignments?as_of={TALLIED}", "lanhdao.huyen"),
+    ("overdue, page 1 (50), district leader, tallied", f"/api/v1/reports/overdue?as_of={TALLIED}", "lanhdao.huyen"),
 ]
 
 
@@ -111,8 +113,10 @@ def main() -> None:
         build(app, args.assignments)
         print(f"database: {make_url(url).get_backend_name()}, {args.assignments:,} extra assignments built in {time.perf_counter() - started:.1f} s")
         with app.app_context():
-            admin = db.session.scalar(select(User.id).where(User.username == "admin"))
-            headers = {"Authorization": f"Bearer {sessions.start_session(admin, '127.0.0.1', 'bench').access_token}"}
+            headers = {}
+            for username in ("admin", "lanhdao.huyen"):
+                user_id = db.session.scalar(select(User.id).where(User.username == username))
+                headers[username] = {"Authorization": f"Bearer {sessions.start_session(user_id, '127.0.0.1', 'bench').access_token}"}
             db.session.commit()
             total = db.session.query(Assignment).count()
             district = db.session.scalar(select(Organization.id).where(Organization.code == "HU-KD"))
@@ -120,18 +124,18 @@ def main() -> None:
         statements = []
         event.listen(engine, "before_cursor_execute", lambda *a: statements.append(1))
         client = app.test_client()
-        print(f"{'request':34} {'median ms':>10} {'worst ms':>10} {'SQL':>5} {'bytes':>12}")
-        for label, path in REQUESTS:
+        print(f"{'request':48} {'median ms':>10} {'worst ms':>10} {'SQL':>5} {'bytes':>12}")
+        for label, path, *who in REQUESTS:
             path = path.format(last=(total + 199) // 200, district=district)
             times, size, count = [], 0, 0
             for _ in range(args.repeat):
                 statements.clear()
                 began = time.perf_counter()
-                response = client.get(path, headers=headers, buffered=True)
+                response = client.get(path, headers=headers[who[0] if who else "admin"], buffered=True)
                 times.append((time.perf_counter() - began) * 1000)
                 assert response.status_code == 200, (path, response.status_code)
                 size, count = len(response.data), len(statements)
-            print(f"{label:34} {statistics.median(times):10.1f} {max(times):10.1f} {count:5d} {size:12,d}")
+            print(f"{label:48} {statistics.median(times):10.1f} {max(times):10.1f} {count:5d} {size:12,d}")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ARRAY, ColumnElement, Integer, Select, any_, bindparam, false, literal, select, true
+from sqlalchemy import ARRAY, ColumnElement, Integer, Select, any_, bindparam, false, literal, literal_column, select, true
 
 from tracker.domain.access import Principal
 from tracker.extensions import db
@@ -40,12 +40,22 @@ def ancestor_ids(org_id: int) -> list[int]:
     return list(rows)
 
 
+# On SQLite, a list of at least this many units is matched without the unit's index (see in_ids).
+SQLITE_UNIT_INDEX_UP_TO = 12
+
+
 def in_ids(column, ids: list[int]) -> ColumnElement[bool]:
-    """`column IN ids`: one array parameter on PostgreSQL (`= ANY`), an IN list elsewhere."""
+    """`column IN ids`: one array parameter on PostgreSQL (`= ANY`), an IN list elsewhere. On
+    SQLite, whose planner has no statistics, a long list (a district's subtree) is written
+    `column + 0 IN (...)`, which SQLite cannot look up by index: a list page then walks the
+    due-date index and stops at the page instead of sorting every row of those units (a district
+    leader's first page at 100,000 assignments: 135 -> 15 ms)."""
     if not ids:
         return false()
     if db.session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam("scope_ids", sorted(ids), type_=ARRAY(Integer), unique=True))
+    if len(ids) >= SQLITE_UNIT_INDEX_UP_TO:
+        return (column + literal_column("0")).in_(sorted(ids))
     return column.in_(sorted(ids))
 
 
