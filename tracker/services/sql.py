@@ -25,61 +25,25 @@ def _days_between_sqlite(element, compiler, **kw):
     return f"CAST(julianday({compiler.process(end, **kw)}) - julianday({compiler.process(start, **kw)}) AS INTEGER)"
 
 
-class month_start(FunctionElement):  # noqa: N801
-    """The first day of the month of a DATE column."""
+def _date_function(name: str, type_, postgresql: str, sqlite: str, doc: str):
+    """A SQL function of one DATE column written per dialect: `postgresql` (the default) and `sqlite`
+    are templates with `{0}` for the column."""
+    function = type(name, (FunctionElement,), {"type": type_, "inherit_cache": True, "name": name, "__doc__": doc})
 
-    type = Date()
-    inherit_cache = True
-    name = "month_start"
+    def compiled(template: str):
+        def compile_(element, compiler, **kw):
+            (day,) = list(element.clauses)
+            return template.format(compiler.process(day, **kw))
+        return compile_
 
-
-@compiles(month_start)
-def _month_start_default(element, compiler, **kw):
-    (day,) = list(element.clauses)
-    return f"CAST(date_trunc('month', {compiler.process(day, **kw)}) AS DATE)"
-
-
-@compiles(month_start, "sqlite")
-def _month_start_sqlite(element, compiler, **kw):
-    (day,) = list(element.clauses)
-    return f"date({compiler.process(day, **kw)}, 'start of month')"
+    compiles(function)(compiled(postgresql))
+    compiles(function, "sqlite")(compiled(sqlite))
+    return function
 
 
-class year_of(FunctionElement):  # noqa: N801
-    """The year of a DATE column, as an integer."""
-
-    type = Integer()
-    inherit_cache = True
-    name = "year_of"
-
-
-@compiles(year_of)
-def _year_of_default(element, compiler, **kw):
-    (day,) = list(element.clauses)
-    return f"CAST(EXTRACT(YEAR FROM {compiler.process(day, **kw)}) AS INTEGER)"
-
-
-@compiles(year_of, "sqlite")
-def _year_of_sqlite(element, compiler, **kw):
-    (day,) = list(element.clauses)
-    return f"CAST(strftime('%Y', {compiler.process(day, **kw)}) AS INTEGER)"
-
-
-class month_of(FunctionElement):  # noqa: N801
-    """The month (1-12) of a DATE column, as an integer."""
-
-    type = Integer()
-    inherit_cache = True
-    name = "month_of"
-
-
-@compiles(month_of)
-def _month_of_default(element, compiler, **kw):
-    (day,) = list(element.clauses)
-    return f"CAST(EXTRACT(MONTH FROM {compiler.process(day, **kw)}) AS INTEGER)"
-
-
-@compiles(month_of, "sqlite")
-def _month_of_sqlite(element, compiler, **kw):
-    (day,) = list(element.clauses)
-    return f"CAST(strftime('%m', {compiler.process(day, **kw)}) AS INTEGER)"
+month_start = _date_function("month_start", Date(), "CAST(date_trunc('month', {0}) AS DATE)", "date({0}, 'start of month')",
+                             "The first day of the month of a DATE column.")
+year_of = _date_function("year_of", Integer(), "CAST(EXTRACT(YEAR FROM {0}) AS INTEGER)", "CAST(strftime('%Y', {0}) AS INTEGER)",
+                         "The year of a DATE column, as an integer.")
+month_of = _date_function("month_of", Integer(), "CAST(EXTRACT(MONTH FROM {0}) AS INTEGER)", "CAST(strftime('%m', {0}) AS INTEGER)",
+                          "The month (1-12) of a DATE column, as an integer.")
