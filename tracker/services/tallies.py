@@ -236,7 +236,7 @@ def _keep(session: Session, _context) -> None:
 
 
 def rebuild(nodes: set[int] | None = None) -> None:
-    """Recount the tallies from the assignments, set-based: all of them (about 15 s at a million on
+    """Recount the tallies from the assignments, set-based: all of them (about 10 s at a million on
     the 2-core machine), or only those of the given organisations' scopes. For writes that bypass
     the ORM, and after a reorganisation changed the tree or the lineage (which also calls
     `rebuild_units` for the units whose own work moved)."""
