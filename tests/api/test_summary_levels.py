@@ -403,6 +403,12 @@ def test_a_page_past_the_last_has_no_rows_as_in_the_lists(client, auth, org):
     # A report with no rows has one, empty, page.
     empty = get(client, auth("canbo.noivu"), SCORECARD, year=2099, page=1)
     assert empty.get_json()["rows"] == [] and json.loads(empty.headers["X-Pagination"])["total"] == 0
+    # A page number past any count (beyond the database's 64-bit integers) is an empty page with the total.
+    everything = get(client, admin, SCORECARD, year=2026).get_json()["rows"]
+    for year in (2026, 2013):
+        far = get(client, admin, SCORECARD, year=year, page=355995508613380308992, page_size=4)
+        assert far.get_json()["rows"] == []
+        assert json.loads(far.headers["X-Pagination"])["total"] == (len(everything) if year == 2026 else 0)
 
 
 # --- a fixed number of statements ----------------------------------------------------------------

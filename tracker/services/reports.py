@@ -845,11 +845,16 @@ def scorecard_page(principal: Principal, *, year: int, as_of: dt.date, offset: i
     return {"year": year, "as_of": as_of, "rate_bases": SCORECARD_RATE_BASES, "rows": rows}, total
 
 
+# Past this many rows every page is empty: far beyond any count, well inside 64-bit integers.
+MAX_OFFSET = 2**53
+
+
 def _ranked_page(principal: Principal, per_unit: Subquery, closed, offset: int, limit: int) -> tuple[list[int], list[int | None], int]:
     """The ids and ranks of the units at positions `offset` to `offset + limit` of the scorecard's
     order (as `_rank` sorts and ranks them), and how many units it has: one statement. The database
     sorts only as far as the page (a bounded sort) and counts the units whose standing is better
     than the page's first (its rank is one more); the other ranks follow from the page itself."""
+    offset = min(offset, MAX_OFFSET)  # a page number past any count (the database's integers are 64-bit)
     due = per_unit.c.on_time + per_unit.c.late + per_unit.c.overdue
     code = Organization.code.collate("C") if db.session.get_bind().dialect.name == "postgresql" else Organization.code
     rated = (
