@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select, update
 
 from tests.conftest import bearer_headers
 from tests.helpers import assert_problem
 from tracker.models import Action, Assignment, Membership, Organization, Plan, TaskGroup, User
+from tracker.services import tallies
 
 REPORTS = "/api/v1/reports"
 REORG = "/api/v1/organizations/reorganizations"
@@ -346,3 +347,22 @@ def test_scope_follows_the_unit_that_held_the_work(client, auth, units, work, me
     assert {row["key"]["organization_code"] for row in later["rows"]} == {"AT-B"}
     assert later["totals"]["total"] == 2  # B's open work is S's now; B kept what it completed
     assert get(client, headers, "overdue", as_of=LATER.isoformat()) == []
+
+
+def test_a_scorecard_page_before_a_transfer_counts_the_work_for_the_unit_that_held_it(client, auth, session, units, merged):
+    """As of the day before the merger, with no completion after that day, the yearly tallies could
+    answer but for the transfer dated after it: they hold the work under its unit now (S). The page
+    is counted instead, and equals the whole scorecard of that day, page by page."""
+    later = (Assignment.completed_on > BEFORE)
+    session.execute(update(Assignment).where(later).values(
+        completed_on=BEFORE, submitted_on=case((Assignment.submitted_on > BEFORE, BEFORE), else_=Assignment.submitted_on)))
+    tallies.rebuild()  # bulk SQL bypasses the session hook that keeps them
+    session.commit()
+    admin = auth("admin")
+    whole = get(client, admin, "scorecard", year=2025, as_of=BEFORE.isoformat())["rows"]
+    assert {"AT-A", "AT-B"} <= {row["organization"]["code"] for row in whole}
+    paged, page = [], 1
+    while rows := get(client, admin, "scorecard", year=2025, as_of=BEFORE.isoformat(), page=page, page_size=3)["rows"]:
+        paged += rows
+        page += 1
+    assert paged == whole

@@ -31,7 +31,7 @@ from tracker.domain.classification import (
 from tracker.errors import NotFound
 from tracker.extensions import db
 from tracker.models import (
-    Action, Assignment, AssignmentEvent, AssignmentTally, AssignmentTransfer, Evidence, Extension, Organization, OrganizationLink,
+    Action, Assignment, AssignmentEvent, AssignmentTally, Evidence, Extension, Organization, OrganizationLink,
     OrganizationVersion, Plan, TaskGroup, UnitYearTally, User,
 )
 from tracker.services import tallies
@@ -134,6 +134,12 @@ class TreeOn:
     def of(cls, day: dt.date) -> TreeOn:
         return cls(day, holder_on(day), ended_after(day), held_versions(day, "organization_on"),
                    held_versions(day, "parent_organization_on"))
+
+    @property
+    def holders_are_current(self) -> bool:
+        """No transfer is dated after the day: each assignment's holder that day is its unit now
+        (`holder_on` then answers the column itself, having asked once)."""
+        return self.holder is Assignment.organization_id
 
     @property
     def status(self) -> ColumnElement[str]:
@@ -758,15 +764,25 @@ def _rank(rows: list[dict]) -> None:
         return -1.0 if value is None else value
 
     rows.sort(key=lambda r: (r["closed"], -rate(r), r["overdue"], -r["assigned"], r["organization_code"]))
-    previous, rank = None, 0
-    for position, row in enumerate(rows, start=1):
-        if row["closed"]:  # not ranked for a year it did not exist in
-            row["rank"] = None
-            continue
-        standing = (rate(row), row["overdue"])
-        if standing != previous:
-            rank, previous = position, standing
+    for row, rank in zip(rows, _competition_ranks([(row["closed"], (rate(row), row["overdue"])) for row in rows]), strict=True):
         row["rank"] = rank
+
+
+def _competition_ranks(standings: list[tuple[bool, tuple]], first_position: int = 1, first_rank: int = 1) -> list[int | None]:
+    """The ranks of units in scorecard order, given (closed, standing) of each from `first_position`
+    on: equal standings share the position of the first of them (`first_rank` for the first given);
+    a unit that did not exist during the year (closed) is not ranked."""
+    ranks: list[int | None] = []
+    previous, rank = None, first_rank
+    for position, (closed, standing) in enumerate(standings, start=first_position):
+        if closed:
+            ranks.append(None)
+            continue
+        if previous is not None and standing != previous:
+            rank = position
+        previous = standing
+        ranks.append(rank)
+    return ranks
 
 
 def scorecard(principal: Principal, *, year: int, as_of: dt.date) -> dict:
@@ -779,19 +795,21 @@ def scorecard(principal: Principal, *, year: int, as_of: dt.date) -> dict:
     return {"year": year, "as_of": as_of, "rate_bases": SCORECARD_RATE_BASES, "rows": rows}
 
 
-def _standings_from_tallies(year: int, as_of: dt.date) -> Select | None:
+def _standings_from_tallies(year: int, tree: TreeOn) -> Select | None:
     """Each unit's own work due in `year` as the scorecard ranks it as of `as_of`, from the yearly
     tallies: a select of (organization_id, assigned, on_time, late, overdue) for every unit holding
-    work that year. None when the tallies cannot answer for that day (one statement): a completion
-    after it, or work a reorganisation moved or ended after it (the scorecard counts work for the
-    unit that held it that day, with its status of that day).
+    work that year. None when the tallies cannot answer for the tree's day (at most one statement):
+    a completion after it, or work a reorganisation moved or ended after it (the scorecard counts
+    work for the unit that held it that day, with its status of that day).
     Overdue work of `as_of`'s own month is counted from the assignments (the tallies keep months,
     and whether it is overdue depends on the day): a month's work at most, through the due-date index."""
+    as_of = tree.day
+    if not tree.holders_are_current:
+        return None
     latest = select(func.max(Assignment.completed_on)).scalar_subquery()
-    moved = exists().where(AssignmentTransfer.effective_on > as_of)
     ended = exists().where(AssignmentEvent.kind.in_(ENDED_BY_REORGANIZATION), AssignmentEvent.effective_on > as_of)
-    completed, moved_later, ended_later = db.session.execute(select(latest, moved, ended)).one()
-    if (completed is not None and completed > as_of) or moved_later or ended_later:
+    completed, ended_later = db.session.execute(select(latest, ended)).one()
+    if (completed is not None and completed > as_of) or ended_later:
         return None
     t = UnitYearTally
     open_by = [t.__table__.c[name] for name in tallies.OPEN_BY_MONTH]  # cumulative: open_by[11] is the year's open work
@@ -817,9 +835,9 @@ def scorecard_page(principal: Principal, *, year: int, as_of: dt.date, offset: i
     all. Ranks are those of the whole scorecard: every unit's standing (from the yearly tallies when
     they answer for the day, else one lean grouped count: no names, evidence or days late) is ranked
     in the database, which answers only the page's units; then the page's rows in full (the
-    scorecard's own statement, for those units only). Four statements either way."""
-    per_unit = _standings_from_tallies(year, as_of)
+    scorecard's own statement, for those units only). Four statements (three when work was moved after the day)."""
     tree = TreeOn.of(as_of)
+    per_unit = _standings_from_tallies(year, tree)
     first, last, on_time, late, overdue, closed = _score_conditions(tree, year, as_of)
     if per_unit is None:  # counted from the assignments
         per_assignment = (
@@ -884,21 +902,9 @@ def _ranked_page(principal: Principal, per_unit: Subquery, closed, offset: int, 
     found = db.session.execute(
         select(total.c.n, total.c.better, page.c.organization_id, page.c.closed, page.c.rate, page.c.overdue)
         .select_from(total.outerjoin(page, true())).order_by(*order(page))).all()
-    ids, ranks = [], []
-    previous, rank = None, found[0][1] + 1
-    for position, (_, _, org_id, is_closed, rate, overdue) in enumerate(found, start=offset + 1):
-        if org_id is None:
-            break
-        if is_closed:
-            ranks.append(None)
-        else:
-            standing = (rate, overdue)
-            if previous is not None and standing != previous:
-                rank = position
-            previous = standing
-            ranks.append(rank)
-        ids.append(org_id)
-    return ids, ranks, found[0][0]
+    units = [(org_id, bool(is_closed), (rate, overdue)) for _, _, org_id, is_closed, rate, overdue in found if org_id is not None]
+    ranks = _competition_ranks([(is_closed, standing) for _, is_closed, standing in units], offset + 1, found[0][1] + 1)
+    return [org_id for org_id, _, _ in units], ranks, found[0][0]
 
 
 # --- attention ---------------------------------------------------------------------------------
