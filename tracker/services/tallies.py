@@ -141,13 +141,15 @@ def _changes(session: Session) -> dict[tuple, int]:
     return {key: n for key, n in deltas.items() if n}
 
 
-def _upsert(session: Session, table, keys: list[str], rows: list[dict]) -> None:
-    """Add each row's counts to the stored row with its key (inserted when missing), in one statement."""
+def _upsert(session: Session, table, keys: list[str], rows: list[dict], *, add: bool = True) -> None:
+    """Write the rows in one statement, inserted when their key is missing; else each row's counts
+    are added to the stored row's (`add`), or its values replace them."""
     connection = session.connection()
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     stmt = insert(table).values(rows)
-    counts = [name for name in rows[0] if name not in keys]
-    connection.execute(stmt.on_conflict_do_update(index_elements=keys, set_={name: table.c[name] + stmt.excluded[name] for name in counts}))
+    values = [name for name in rows[0] if name not in keys]
+    connection.execute(stmt.on_conflict_do_update(
+        index_elements=keys, set_={name: table.c[name] + stmt.excluded[name] if add else stmt.excluded[name] for name in values}))
 
 
 def month_bucket(state: str, due_on: dt.date) -> dt.date:
@@ -201,11 +203,7 @@ def _keep_notes(session: Session) -> None:
     if cleared:
         session.connection().execute(delete(NoteSearch).where(NoteSearch.assignment_id.in_(cleared)))
     if rows:
-        connection = session.connection()
-        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-        stmt = insert(NoteSearch.__table__).values(rows)
-        connection.execute(stmt.on_conflict_do_update(index_elements=["assignment_id"],
-                                                      set_={name: stmt.excluded[name] for name in rows[0] if name != "assignment_id"}))
+        _upsert(session, NoteSearch.__table__, ["assignment_id"], rows, add=False)
 
 
 @event.listens_for(Session, "after_flush")
